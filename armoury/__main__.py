@@ -1,0 +1,3 @@
+from armoury.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Domain rules that need no database: enumerations, serial numbers, labels' payloads."""

@@ -1,0 +1,1 @@
+"""Alembic migrations: the schema is owned by these from the first table."""

@@ -1,0 +1,1 @@
+"""Who may do what: the acting user, roles and permissions."""

@@ -1,0 +1,1 @@
+"""The Qt desktop application: a thin layer over the armoury services."""
