@@ -20,12 +20,11 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["ARMOURY_LANG"] = "en"
 
-from armoury.db import Database  # noqa: E402
-from armoury.db.engine import make_engine  # noqa: E402
-from armoury.db.schema import init_database  # noqa: E402
-from armoury.i18n import set_language  # noqa: E402
-
-from tests.pgserver import PostgresServer  # noqa: E402
+from armoury.db import Database
+from armoury.db.engine import make_engine
+from armoury.db.schema import init_database
+from armoury.i18n import set_language
+from tests.pgserver import PostgresServer
 
 REQUIRE_PG = os.environ.get("ARMOURY_REQUIRE_PG") == "1"
 _counter = itertools.count()
@@ -65,7 +64,7 @@ def pg_server() -> Iterator[PostgresServer]:
     try:
         server = PostgresServer()
         server.start()
-    except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
+    except Exception as exc:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required (ARMOURY_REQUIRE_PG=1) but could not start: {exc}")
         pytest.skip(f"PostgreSQL not available: {exc}")

@@ -30,16 +30,25 @@ def run_init(args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     if result.created:
-        print(_("Created the Armoury database at {where} (schema {revision}).").format(
-            where=database.describe(), revision=result.revision))
+        print(
+            _("Created the Armoury database at {where} (schema {revision}).").format(
+                where=database.describe(), revision=result.revision
+            )
+        )
     elif result.upgraded_from:
-        print(_("Upgraded the database at {where} from schema {old} to {new}.").format(
-            where=database.describe(), old=result.upgraded_from, new=result.revision))
+        print(
+            _("Upgraded the database at {where} from schema {old} to {new}.").format(
+                where=database.describe(), old=result.upgraded_from, new=result.revision
+            )
+        )
         if result.backup:
             print(_("The previous file was kept as {path}.").format(path=result.backup))
     else:
-        print(_("The database at {where} is up to date (schema {revision}).").format(
-            where=database.describe(), revision=result.revision))
+        print(
+            _("The database at {where} is up to date (schema {revision}).").format(
+                where=database.describe(), revision=result.revision
+            )
+        )
     return 0
 
 

@@ -21,7 +21,9 @@ def database(args: argparse.Namespace, check: bool = True) -> Database:
 
 def add_user_arguments(parser: argparse.ArgumentParser, witness: bool = False) -> None:
     """``--user NAME`` (password from ARMOURY_PASSWORD or a prompt), and ``--witness NAME`` if asked."""
-    parser.add_argument("--user", metavar="NAME", help=_("acting user (password: ARMOURY_PASSWORD or prompt)"))
+    parser.add_argument(
+        "--user", metavar="NAME", help=_("acting user (password: ARMOURY_PASSWORD or prompt)")
+    )
     if witness:
         parser.add_argument(
             "--witness",
@@ -64,7 +66,9 @@ def witnesses(args: argparse.Namespace, db: Database, actor: Actor) -> list[Acto
 
     found: list[Actor] = []
     for name in getattr(args, "witness", []) or []:
-        password = read_password("ARMOURY_WITNESS_PASSWORD", _("Password for witness {user}: ").format(user=name))
+        password = read_password(
+            "ARMOURY_WITNESS_PASSWORD", _("Password for witness {user}: ").format(user=name)
+        )
         found.append(auth.confirm_witness(db, actor, name, password))
     return found
 

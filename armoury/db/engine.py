@@ -25,11 +25,14 @@ WRITE_OPTION = "armoury_write"
 
 def sqlite_wal_is_safe(version: tuple[int, int, int] | None = None) -> bool:
     """True when this SQLite library has the fix for the WAL-reset bug."""
-    v = version or tuple(int(x) for x in sqlite3.sqlite_version.split(".")[:3])  # type: ignore[assignment]
-    assert v is not None
+    v = version or (
+        sqlite3.sqlite_version_info[0],
+        sqlite3.sqlite_version_info[1],
+        sqlite3.sqlite_version_info[2],
+    )
     if v >= (3, 51, 3):
         return True
-    return v[:2] == (3, 50) and v >= (3, 50, 7) or v[:2] == (3, 44) and v >= (3, 44, 6)
+    return (v[:2] == (3, 50) and v >= (3, 50, 7)) or (v[:2] == (3, 44) and v >= (3, 44, 6))
 
 
 def database_url(url_or_path: str | os.PathLike[str] | None = None) -> str:

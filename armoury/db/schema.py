@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, insert, inspect, select
 
-from alembic import command
 from armoury.db.engine import sqlite_path
 from armoury.errors import DatabaseError
 from armoury.i18n import _
@@ -154,7 +154,7 @@ def _ensure_depot_identity(engine: Engine) -> None:
         exists = connection.execute(select(Setting.key).where(Setting.key == "depot.id")).first()
         if exists is None:
             connection.execute(
-                Setting.__table__.insert().values(
+                insert(Setting).values(
                     key="depot.id", value=f'"{uuid.uuid4().hex}"', updated_at=datetime.now(UTC)
                 )
             )

@@ -273,7 +273,9 @@ class Marking(Base):
 
     __table_args__ = (
         CheckConstraint("transcription <> ''", name="transcription_not_empty"),
-        CheckConstraint("import_year IS NULL OR (import_year BETWEEN 1800 AND 2200)", name="import_year_range"),
+        CheckConstraint(
+            "import_year IS NULL OR (import_year BETWEEN 1800 AND 2200)", name="import_year_range"
+        ),
     )
 
 

@@ -66,18 +66,60 @@ _CUSTODY = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(Permission),
     Role.STOREKEEPER: frozenset(
-        {P.VIEW, P.MANAGE_LOCATIONS, P.MANAGE_CATALOGUE, P.MANAGE_WEAPONS, P.MANAGE_PEOPLE, P.IMPORT_DATA,
-         P.EXPORT_DATA, P.WITNESS, P.PRINT_LABELS, P.COUNT, P.RUN_REPORTS, P.VERIFY, P.BACKUP, *_CUSTODY}
-    ),  # fmt: skip
+        {
+            P.VIEW,
+            P.MANAGE_LOCATIONS,
+            P.MANAGE_CATALOGUE,
+            P.MANAGE_WEAPONS,
+            P.MANAGE_PEOPLE,
+            P.IMPORT_DATA,
+            P.EXPORT_DATA,
+            P.WITNESS,
+            P.PRINT_LABELS,
+            P.COUNT,
+            P.RUN_REPORTS,
+            P.VERIFY,
+            P.BACKUP,
+            *_CUSTODY,
+        }
+    ),
     Role.COMMANDER: frozenset(
-        {P.VIEW, P.EXPORT_DATA, P.WITNESS, P.CONCLUDE_INVESTIGATION, P.DESTROY, P.CORRECT, P.PLAN_COUNT,
-         P.COUNT, P.RESOLVE_DISCREPANCY, P.CLOSE_COUNT, P.INSPECT, P.MANAGE_CORRECTIVE_ACTIONS,
-         P.RUN_REPORTS, P.VIEW_AUDIT, P.VERIFY, P.PRINT_LABELS, P.BACKUP, *_CUSTODY}
-    ),  # fmt: skip
+        {
+            P.VIEW,
+            P.EXPORT_DATA,
+            P.WITNESS,
+            P.CONCLUDE_INVESTIGATION,
+            P.DESTROY,
+            P.CORRECT,
+            P.PLAN_COUNT,
+            P.COUNT,
+            P.RESOLVE_DISCREPANCY,
+            P.CLOSE_COUNT,
+            P.INSPECT,
+            P.MANAGE_CORRECTIVE_ACTIONS,
+            P.RUN_REPORTS,
+            P.VIEW_AUDIT,
+            P.VERIFY,
+            P.PRINT_LABELS,
+            P.BACKUP,
+            *_CUSTODY,
+        }
+    ),
     Role.INSPECTOR: frozenset(
-        {P.VIEW, P.EXPORT_DATA, P.WITNESS, P.PLAN_COUNT, P.COUNT, P.CLOSE_COUNT, P.INSPECT,
-         P.MANAGE_CHECKLISTS, P.MANAGE_CORRECTIVE_ACTIONS, P.RUN_REPORTS, P.VERIFY}
-    ),  # fmt: skip
+        {
+            P.VIEW,
+            P.EXPORT_DATA,
+            P.WITNESS,
+            P.PLAN_COUNT,
+            P.COUNT,
+            P.CLOSE_COUNT,
+            P.INSPECT,
+            P.MANAGE_CHECKLISTS,
+            P.MANAGE_CORRECTIVE_ACTIONS,
+            P.RUN_REPORTS,
+            P.VERIFY,
+        }
+    ),
     Role.AUDITOR: frozenset({P.VIEW, P.EXPORT_DATA, P.RUN_REPORTS, P.VIEW_AUDIT, P.VERIFY}),
 }
 

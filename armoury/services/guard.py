@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from armoury.db import Database
 from armoury.errors import PermissionDenied
 from armoury.i18n import _
@@ -39,7 +41,7 @@ def _role_permissions(actor: Actor) -> frozenset[Permission]:
 def _record_denial(db: Database, actor: Actor, permission: Permission, facility_id: int | None) -> None:
     """Audit hook; the security audit trail (armoury.services.audit) records the denial."""
     try:
-        from armoury.services import audit
+        audit = importlib.import_module("armoury.services.audit")
     except ImportError:
         return
     record = getattr(audit, "record_denial", None)

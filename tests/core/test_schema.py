@@ -63,7 +63,9 @@ def test_older_sqlite_schema_is_backed_up_then_upgraded(tmp_path: Path) -> None:
     assert result.backup is not None and result.backup.exists()
     backup_engine = make_engine(f"sqlite:///{result.backup}")
     with backup_engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001_foundation"
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001_foundation"
+        )
 
 
 def test_foreign_database_is_refused(tmp_path: Path) -> None:
