@@ -6,6 +6,7 @@ import argparse
 import importlib
 
 from armoury.db import Database
+from armoury.db.database import opening_errors
 from armoury.db.engine import database_url
 from armoury.db.schema import init_database
 from armoury.i18n import _
@@ -26,7 +27,8 @@ def run_init(args: argparse.Namespace) -> int:
     url = database_url(args.db)
     database = Database(url)
     try:
-        result = init_database(database.engine)
+        with opening_errors():
+            result = init_database(database.engine)
     finally:
         database.dispose()
     if result.created:

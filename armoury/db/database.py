@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,16 +87,23 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url_or_path: str | None = None, check: bool = True) -> Database:
-    """Open the database named by ``--db`` / ``ARMOURY_DB`` / the default, checking its schema."""
-    url = database_url(url_or_path)
+@contextmanager
+def opening_errors() -> Iterator[None]:
+    """Turn a driver's failure to open or read the database into a :class:`DatabaseError`."""
     try:
-        database = Database(url)
-        if check:
-            check_schema(database.engine)
-    except OperationalError as exc:
+        yield
+    except (OperationalError, SQLAlchemyDatabaseError) as exc:
         raise DatabaseError(
             _("The database cannot be opened: {reason}").format(reason=str(exc.orig).strip()),
             _("Check the path or URL, that the file is an Armoury database, and that the server is running."),
         ) from exc
+
+
+def open_database(url_or_path: str | None = None, check: bool = True) -> Database:
+    """Open the database named by ``--db`` / ``ARMOURY_DB`` / the default, checking its schema."""
+    url = database_url(url_or_path)
+    with opening_errors():
+        database = Database(url)
+        if check:
+            check_schema(database.engine)
     return database
