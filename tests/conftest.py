@@ -41,6 +41,21 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     set_language("en")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_test_password_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole run, no database, log, backup or export written by a test holds a test password."""
+    yield
+    from tests.helpers import TEST_PASSWORD
+
+    needles = (TEST_PASSWORD.encode(), TEST_PASSWORD.encode("utf-16-le"))
+    leaks = [
+        str(path)
+        for path in tmp_path_factory.getbasetemp().rglob("*")
+        if path.is_file() and any(needle in path.read_bytes() for needle in needles)
+    ]
+    assert leaks == [], f"test password found in: {leaks}"
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
