@@ -1,16 +1,26 @@
 """Taking on charge: every way a weapon enters the books goes through the custody ledger.
 
 Imports, the weapon dialog and the demo depot call :func:`record_take_on_charge` in the same transaction
-that creates the weapons, so that replaying the ledger explains every weapon from its first day.
+that creates the weapons, so that replaying the ledger explains every weapon from its first day. A batch is
+one ledger entry with one item per weapon, so importing 100,000 weapons costs one entry, not 100,000.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from armoury.errors import ConflictError
+from armoury.i18n import _
+from armoury.models import Weapon
+from armoury.models.ledger import LedgerItem, LedgerOperation
 from armoury.security.permissions import Actor
+from armoury.services.ledger import ItemChange, WeaponState, append_entry
+
+_CHUNK = 900  # below SQLite's limit of bound parameters per statement
 
 
 def record_take_on_charge(
@@ -24,4 +34,42 @@ def record_take_on_charge(
 ) -> None:
     """Append the ledger entry that brings ``weapon_ids`` (already flushed, in their current state) onto
     the books. ``source`` says how they came (``import``, ``dialog``, ``demo``, ``receive``)."""
-    # Filled in by the custody-ledger issue.
+    if not weapon_ids:
+        return
+    ids = list(dict.fromkeys(weapon_ids))
+    states: dict[int, Any] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        already = session.scalar(select(LedgerItem.weapon_id).where(LedgerItem.weapon_id.in_(chunk)).limit(1))
+        if already is not None:
+            raise ConflictError(
+                _("Weapon {weapon} is already on the books.").format(weapon=already),
+                _("A weapon is taken on charge once; later changes are custody operations."),
+            )
+        for row in session.execute(
+            select(
+                Weapon.id,
+                Weapon.facility_id,
+                Weapon.whereabouts,
+                Weapon.rack_id,
+                Weapon.slot,
+                Weapon.holder_id,
+                Weapon.condition,
+                Weapon.register,
+            ).where(Weapon.id.in_(chunk))
+        ):
+            states[row[0]] = WeaponState(row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+    changes = [ItemChange(weapon_id, None, states[weapon_id]) for weapon_id in ids]
+    facilities = [c.after.facility_id for c in changes]
+    facility_id = max(set(facilities), key=facilities.count)
+    append_entry(
+        session,
+        actor,
+        LedgerOperation.TAKE_ON_CHARGE,
+        facility_id,
+        changes,
+        document_ref=document_ref[:80],
+        reason=reason,
+        payload={"source": source},
+        apply=False,
+    )

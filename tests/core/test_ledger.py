@@ -1,0 +1,127 @@
+"""The ledger itself: gapless sequence, hash chain, take-on-charge batches, history, checkpoints."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from armoury.db import Database
+from armoury.domain.enums import Condition, Register, Whereabouts
+from armoury.errors import ConflictError, ValidationError
+from armoury.models import Weapon
+from armoury.models.ledger import GENESIS_HASH, LedgerEntry, LedgerItem, LedgerOperation
+from armoury.security.permissions import SYSTEM_ACTOR
+from armoury.services import custody
+from armoury.services.ledger import Checkpoint, chain_head, entry_hash, verify_unchecked, weapon_history
+from armoury.services.taking_on_charge import record_take_on_charge
+from tests.core.custody_world import build_world
+
+
+def test_take_on_charge_is_one_entry_for_a_whole_batch(sqlite_db: Database) -> None:
+    world = build_world(sqlite_db, weapons=25)
+    with sqlite_db.read() as session:
+        entries = session.scalars(select(LedgerEntry)).all()
+        items = session.scalar(select(func.count()).select_from(LedgerItem))
+        assert len(entries) == 1 and items == 26
+        entry = entries[0]
+        assert entry.operation is LedgerOperation.TAKE_ON_CHARGE and entry.prev_hash == GENESIS_HASH
+        assert json.loads(entry.payload) == {"source": "demo"} and entry.actor_username == "system"
+        assert entry.facility_id == world.facility_a
+    with sqlite_db.write() as session, pytest.raises(ConflictError, match="already on the books"):
+        record_take_on_charge(session, SYSTEM_ACTOR, [world.weapons["AK0003"]], source="import")
+
+
+def test_sequence_is_gapless_and_each_hash_chains_to_the_one_before(any_db: Database) -> None:
+    world = build_world(any_db)
+    custody.move(any_db, world.store, ["AK0002"], "R2")
+    with pytest.raises(custody.WeaponsBlocked):
+        custody.move(any_db, world.store, ["AK0002"], "R2")  # refused: no entry, no gap
+    custody.change_condition(any_db, world.store, ["AK0002"], Condition.QUARANTINED)
+    with any_db.read() as session:
+        entries = [
+            (e.seq, e.prev_hash, e.hash)
+            for e in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq))
+        ]
+    assert [e[0] for e in entries] == [1, 2, 3]
+    for before, after in itertools.pairwise(entries):
+        assert after[1] == before[2]
+    assert len({e[2] for e in entries}) == 3
+
+
+def test_hash_covers_every_field() -> None:
+    row = [1, "2026-11-22T10:00:00.000000Z", "move", 1, 2, "store", "[]", "", "", None, "{}"]
+    item = [1, "move", 7, "national", 1, 1, "in_store", "in_store", 1, 2, None, None, None, None, "serviceable", "serviceable"]  # fmt: skip
+    base = entry_hash(GENESIS_HASH, row, [item])
+    assert len(base) == 64
+    for index in range(len(row)):
+        changed = list(row)
+        changed[index] = "x" if changed[index] != "x" else "y"
+        assert entry_hash(GENESIS_HASH, changed, [item]) != base
+    for index in range(len(item)):
+        changed = list(item)
+        changed[index] = 99 if changed[index] != 99 else 98
+        assert entry_hash(GENESIS_HASH, row, [changed]) != base
+    assert entry_hash("1" * 64, row, [item]) != base
+
+
+def test_history_tells_the_weapon_story(sqlite_db: Database) -> None:
+    world = build_world(sqlite_db)
+    custody.issue(sqlite_db, world.store, ["AK0003"], "SN-2", long_term=True, witnesses=[world.witness])
+    custody.return_weapons(sqlite_db, world.store, ["AK0003"], condition="unserviceable")
+    lines = weapon_history(sqlite_db, world.users["aud"], world.weapons["AK0003"])
+    assert [line.operation for line in lines] == [
+        LedgerOperation.TAKE_ON_CHARGE,
+        LedgerOperation.ISSUE,
+        LedgerOperation.RETURN,
+    ]
+    assert lines[1].to_state.startswith("On issue to Sgt TRAORÉ (SN-2)")
+    assert lines[1].witnesses == ("store2",) and lines[1].document_ref == "HR-000002"
+    assert lines[2].to_state == "In store R1 slot 3 (DEPOT-A), Unserviceable"
+
+
+def test_checkpoint_text_round_trips(sqlite_db: Database) -> None:
+    build_world(sqlite_db)
+    head = chain_head(sqlite_db)
+    assert Checkpoint.parse(f" {head.seq}:{head.hash.upper()} ") == head
+    with pytest.raises(ValidationError):
+        Checkpoint.parse("abc")
+
+
+def test_receive_and_seized_weapons_enter_through_the_ledger(sqlite_db: Database) -> None:
+    from datetime import date
+
+    world = build_world(sqlite_db)
+    received = custody.receive(
+        sqlite_db,
+        world.store,
+        [custody.NewWeapon("AK-47", "N-1"), custody.NewWeapon("Kalashnikov:AK-47", "N-2")],
+        "R2",
+        slot=10,
+        supplier="Arsenal",
+        voucher="BL-77",
+        register=Register.CONTINGENT,
+        contingent_country="Senegal",
+        witnesses=[world.witness],
+    )
+    assert received.document_ref == "BL-77" and len(received.weapons) == 2
+    seized = custody.register_recovered(
+        sqlite_db,
+        world.store,
+        [custody.NewWeapon("G3", "S-1")],
+        "R2",
+        recovered_on=date(2026, 11, 1),
+        place="Kidal",
+        circumstances="found in a cache",
+        case_reference="PV-12",
+        witnesses=[world.witness],
+    )
+    with sqlite_db.read() as session:
+        weapon = session.get(Weapon, seized.weapons[0].weapon_id)
+        assert weapon is not None and weapon.register is Register.RECOVERED
+        assert weapon.recovered_place == "Kidal" and weapon.whereabouts is Whereabouts.IN_STORE
+        assert weapon.condition is Condition.QUARANTINED
+    report = verify_unchecked(sqlite_db)
+    assert report.ok and report.weapons == 10
