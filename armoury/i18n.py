@@ -15,6 +15,7 @@ import gettext
 import locale
 import os
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 from armoury.paths import resources_dir
@@ -167,6 +168,16 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark a string for translation without translating it now."""
     return message
+
+
+@cache
+def _catalogue_for(language: str) -> gettext.NullTranslations:
+    return load_catalogue(language)
+
+
+def translate_to(language: str, message: str) -> str:
+    """``message`` in ``language`` whatever the current language (for reading input in any language)."""
+    return _catalogue_for(normalize_language(language)).gettext(message)
 
 
 def translate_all(messages: Iterable[str]) -> list[str]:

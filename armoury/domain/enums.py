@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from armoury.i18n import N_, _
+from armoury.i18n import N_, SUPPORTED_LANGUAGES, _, translate_to
 
 
 class LabelledEnum(enum.StrEnum):
@@ -23,10 +23,15 @@ class LabelledEnum(enum.StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> LabelledEnum | None:
-        """Find a member by value or by English or French label, ignoring case, spaces and dashes."""
+        """Find a member by value or by its label in any supported language, ignoring case, accents,
+        spaces and punctuation (spreadsheets arrive in English or French whatever the user's language)."""
         wanted = _fold(text)
+        if not wanted:
+            return None
         for member in cls:
-            if wanted in (_fold(member.value), _fold(member._label), _fold(member.label)):  # type: ignore[attr-defined]
+            english = member._label  # type: ignore[attr-defined]
+            names = [member.value, english, *(translate_to(lang, english) for lang in SUPPORTED_LANGUAGES)]
+            if wanted in {_fold(name) for name in names}:
                 return member
         return None
 
