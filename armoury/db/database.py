@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from armoury.db.engine import WRITE_OPTION, database_url, is_sqlite, make_engine, sqlite_path
-from armoury.db.schema import check_schema
+from armoury.db.revision import is_current
 from armoury.errors import DatabaseError
 from armoury.i18n import _
 
@@ -104,6 +104,9 @@ def open_database(url_or_path: str | None = None, check: bool = True) -> Databas
     url = database_url(url_or_path)
     with opening_errors():
         database = Database(url)
-        if check:
+        if check and not is_current(database.engine):
+            # Only an unexpected schema pays for loading Alembic, to say exactly what is wrong.
+            from armoury.db.schema import check_schema
+
             check_schema(database.engine)
     return database

@@ -1,0 +1,244 @@
+"""The panel on the right: everything about the selected weapon, its markings, photos and history."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from armoury.domain.enums import Register
+from armoury.errors import ArmouryError
+from armoury.i18n import _
+from ui.context import AppContext
+
+if TYPE_CHECKING:
+    from armoury.services.weapons import WeaponDetail
+
+log = logging.getLogger(__name__)
+THUMB = 140
+
+
+class DetailPanel(QScrollArea):
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.weapon: WeaponDetail | None = None
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(320)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        self.title = QLabel(_("No weapon selected"))
+        self.title.setObjectName("detailTitle")
+        self.title.setWordWrap(True)
+        self.title.setStyleSheet("font-size: 15pt; font-weight: 600;")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.title)
+        self.subtitle = QLabel("")
+        self.subtitle.setWordWrap(True)
+        self.subtitle.setStyleSheet("color: #4a5560; font-size: 11pt;")
+        layout.addWidget(self.subtitle)
+        self.fields_box = QGroupBox(_("Record"))
+        self.fields = QFormLayout(self.fields_box)
+        layout.addWidget(self.fields_box)
+        self.markings_box = QGroupBox(_("Markings"))
+        self.markings = QVBoxLayout(self.markings_box)
+        layout.addWidget(self.markings_box)
+        self.photos_box = QGroupBox(_("Photos"))
+        self.photos = QHBoxLayout(self.photos_box)
+        layout.addWidget(self.photos_box)
+        self.history_box = QGroupBox(_("History"))
+        history_layout = QVBoxLayout(self.history_box)
+        self.history = QTreeWidget()
+        self.history.setObjectName("history")
+        self.history.setHeaderLabels([_("When"), _("What"), _("By")])
+        self.history.setRootIsDecorated(False)
+        self.history.setWordWrap(True)
+        self.history.header().setStretchLastSection(True)
+        self.history.setMinimumHeight(120)
+        history_layout.addWidget(self.history)
+        self.history_note = QLabel("")
+        self.history_note.setWordWrap(True)
+        history_layout.addWidget(self.history_note)
+        layout.addWidget(self.history_box)
+        layout.addStretch()
+        self.setWidget(inner)
+        self.show_weapon(None)
+
+    def _clear(self, layout: QFormLayout | QVBoxLayout | QHBoxLayout) -> None:
+        while layout.count():
+            item = layout.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+
+    def field_text(self, label: str) -> str:
+        """The value shown for ``label`` (for tests)."""
+        for row in range(self.fields.rowCount()):
+            name = self.fields.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            value = self.fields.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if name is not None and value is not None:
+                name_widget, value_widget = name.widget(), value.widget()
+                if (
+                    isinstance(name_widget, QLabel)
+                    and isinstance(value_widget, QLabel)
+                    and name_widget.text() == label
+                ):
+                    return value_widget.text()
+        return ""
+
+    def show_weapon_id(self, weapon_id: int | None) -> None:
+        if weapon_id is None:
+            self.show_weapon(None)
+            return
+        from armoury.services import weapons
+
+        try:
+            self.show_weapon(weapons.get_weapon(self.context.db, self.context.actor, weapon_id))
+        except ArmouryError as error:
+            self.show_weapon(None)
+            self.subtitle.setText(error.message)
+
+    def show_weapon(self, weapon: WeaponDetail | None) -> None:
+        self.weapon = weapon
+        for layout in (self.fields, self.markings, self.photos):
+            self._clear(layout)
+        self.history.clear()
+        visible = weapon is not None
+        for box in (self.fields_box, self.markings_box, self.photos_box, self.history_box):
+            box.setVisible(visible)
+        if weapon is None:
+            self.title.setText(_("No weapon selected"))
+            self.subtitle.setText(_("Select a weapon in the table, or scan its label."))
+            return
+        self.title.setText(weapon.serial)
+        self.subtitle.setText(f"{weapon.item_type} · {weapon.category_label}")
+        place = weapon.whereabouts.label
+        if weapon.rack_code:
+            place += " — " + (
+                _("{rack} slot {slot}").format(rack=weapon.rack_code, slot=weapon.slot)
+                if weapon.slot is not None
+                else weapon.rack_code
+            )
+        if weapon.holder:
+            place += " — " + weapon.holder
+        rows: list[tuple[str, str]] = [
+            (_("Serial number"), weapon.serial),
+            (_("Make and model"), weapon.item_type),
+            (_("Calibre"), weapon.calibre),
+            (_("Country of manufacture"), weapon.country),
+            (
+                _("Year of manufacture"),
+                "" if weapon.year_of_manufacture is None else str(weapon.year_of_manufacture),
+            ),
+            (_("Register"), weapon.register.label),
+            (_("Facility"), weapon.facility_code),
+            (_("Where"), place),
+            (_("Condition"), weapon.condition.label),
+        ]
+        if weapon.register is Register.CONTINGENT:
+            rows += [
+                (_("Contributing country"), weapon.contingent_country),
+                (_("Contingent unit"), weapon.contingent_unit),
+            ]
+        if weapon.register in (Register.RECOVERED, Register.EVIDENCE):
+            rows += [
+                (_("Recovered on"), weapon.recovered_on.isoformat() if weapon.recovered_on else ""),
+                (_("Recovered at"), weapon.recovered_place),
+                (_("Recovering unit"), weapon.recovering_unit),
+                (_("Case reference"), weapon.case_reference),
+                (_("Circumstances"), weapon.recovered_circumstances),
+            ]
+        rows += [
+            (_("Notes"), weapon.notes),
+            (_("On the books since"), weapon.created_at.strftime("%Y-%m-%d")),
+        ]
+        for label, value in rows:
+            if not value:
+                continue
+            shown = QLabel(value)
+            shown.setWordWrap(True)
+            shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields.addRow(QLabel(label), shown)
+        if not weapon.markings:
+            self.markings.addWidget(QLabel(_("No markings recorded.")))
+        for marking in weapon.markings:
+            text = f"<b>{marking.kind.label}</b> — {marking.transcription}"
+            if marking.position:
+                text += f" <i>({marking.position})</i>"
+            if marking.import_country or marking.import_year:
+                text += " · " + _("import {country} {year}").format(
+                    country=marking.import_country, year=marking.import_year or ""
+                )
+            label = QLabel(text)
+            label.setWordWrap(True)
+            self.markings.addWidget(label)
+        if not weapon.photos:
+            self.photos.addWidget(QLabel(_("No photos.")))
+        from armoury.services import weapons
+
+        for photo in weapon.photos[:4]:
+            data = weapons.get_photo(self.context.db, self.context.actor, photo.id).data
+            pixmap = QPixmap()
+            pixmap.loadFromData(data)
+            thumb = QLabel()
+            thumb.setPixmap(
+                pixmap.scaled(
+                    THUMB,
+                    THUMB,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+            thumb.setToolTip(photo.caption)
+            self.photos.addWidget(thumb)
+        self.photos.addStretch()
+        self._show_history(weapon.id)
+
+    def _show_history(self, weapon_id: int) -> None:
+        try:
+            ledger = importlib.import_module("armoury.services.ledger")
+            history = ledger.weapon_history
+        except (ImportError, AttributeError):
+            self.history_note.setText(_("The custody history will appear here."))
+            return
+        try:
+            lines = history(self.context.db, self.context.actor, weapon_id)
+        except ArmouryError as error:
+            self.history_note.setText(error.message)
+            return
+        except Exception:
+            log.exception("cannot read the history of weapon %s", weapon_id)
+            self.history_note.setText(_("The history cannot be shown."))
+            return
+        for line in lines:
+            when = getattr(line, "recorded_at", None)
+            item = QTreeWidgetItem(
+                [
+                    when.strftime("%Y-%m-%d %H:%M") if when is not None else "",
+                    str(getattr(line, "operation_label", "")),
+                    str(getattr(line, "actor", "")),
+                ]
+            )
+            after = str(getattr(line, "to_state", ""))
+            reason = str(getattr(line, "reason", ""))
+            tip = _("After: {state}").format(state=after) + (f"\n{reason}" if reason else "")
+            for column in range(3):
+                item.setToolTip(column, tip)
+            self.history.addTopLevelItem(item)
+        for column in range(2):
+            self.history.resizeColumnToContents(column)
+        self.history_note.setText("" if lines else _("No custody entries yet."))
