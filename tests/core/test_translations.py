@@ -40,13 +40,15 @@ def source_strings() -> tuple[dict[str, str], list[str]]:
                 if name not in ("_", "N_", "ngettext") or not node.args:
                     continue
                 where = f"{path.relative_to(ROOT)}:{node.lineno}"
-                args = node.args[:2] if name == "ngettext" else node.args[:1]
-                for arg in args:
+                # An ngettext pair is one catalogue entry, keyed by its singular.
+                for arg in node.args[:1]:
                     text = _literal(arg)
                     if text is not None:
                         found.setdefault(text, where)
                     elif isinstance(arg, (ast.JoinedStr, ast.BinOp)):
                         bad.append(where)
+                if name == "ngettext" and len(node.args) > 1 and _literal(node.args[1]) is None:
+                    bad.append(where)
     return found, bad
 
 
