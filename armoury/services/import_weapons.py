@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from armoury.db.search_index import bulk_weapon_inserts
 from armoury.domain.enums import Category, Condition, Register, Whereabouts
 from armoury.domain.serials import is_valid_serial
 from armoury.i18n import _
@@ -462,7 +463,8 @@ def insert_weapons(session: Session, rows: list[dict[str, Any]]) -> list[int]:
         return []
     connection = session.connection()
     before = connection.execute(select(func.coalesce(func.max(Weapon.id), 0))).scalar_one()
-    connection.execute(insert(WEAPONS), rows)
+    with bulk_weapon_inserts(connection):
+        connection.execute(insert(WEAPONS), rows)
     # Ids above the old maximum that carry our (type, serial key) pairs are ours; the unique index makes
     # the pair exact even if another workstation inserted weapons meanwhile (PostgreSQL).
     ids = {

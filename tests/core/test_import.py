@@ -322,3 +322,21 @@ def test_look_alikes_and_slots_inside_one_file(sqlite_db: Database, store: Actor
             3, "serial", "Serial AB-100 looks like AB-1O0 on row 2. Check the marking on the weapon."
         ),
     )
+
+
+def test_imported_weapons_are_found_by_search_and_the_search_trigger_is_back(any_db: Database) -> None:
+    """The bulk path writes the search rows itself (SQLite) and restores the per-row trigger afterwards."""
+    from armoury.services.browse import WeaponFilter, weapon_ids
+
+    actor = create_user(any_db, "store", Role.STOREKEEPER)
+    load_depot(any_db, actor)
+    found = weapon_ids(any_db, actor, WeaponFilter(text="4810"))
+    assert len(found) == 1
+    if any_db.is_sqlite:
+        with any_db.engine.connect() as connection:
+            names = (
+                connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                .scalars()
+                .all()
+            )
+        assert "search_weapons_ai" in names
