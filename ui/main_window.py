@@ -210,7 +210,8 @@ class MainWindow(EditingMixin, QMainWindow):
             "newWeapon", _("New &weapon…"), self.new_weapon, "Ctrl+N", "weapon-add", P.MANAGE_WEAPONS
         )
         edit = a("editSelected", _("&Edit selected…"), self.edit_selected, "F2", "edit")
-        refresh = a("refresh", _("&Refresh"), self.refresh, QKeySequence.StandardKey.Refresh, "refresh")
+        # F5 is the counter's Issue screen (ui/counter_actions.py); refreshing is rarer.
+        refresh = a("refresh", _("&Refresh"), self.refresh, "Ctrl+R", "refresh")
         find = a("find", _("&Find"), self.focus_search, QKeySequence.StandardKey.Find, "search")
         scan = a("scanField", _("&Scan or type a code…"), self.show_scan_field, "Ctrl+L", "scan")
         quit_ = a("quit", _("&Quit"), self.close, QKeySequence.StandardKey.Quit)
@@ -223,7 +224,7 @@ class MainWindow(EditingMixin, QMainWindow):
             "file", a("newArea", _("New storage &area…"), self.new_area, None, "area", P.MANAGE_LOCATIONS)
         )
         self.add_action(
-            "file", a("newRack", _("New &rack…"), self.new_rack, "Ctrl+Shift+R", "rack", P.MANAGE_LOCATIONS)
+            "file", a("newRack", _("New &rack…"), self.new_rack, None, "rack", P.MANAGE_LOCATIONS)
         )
         self.add_action(
             "file",

@@ -60,3 +60,23 @@ def test_today_panel_shows_a_red_banner_when_the_books_do_not_match_the_ledger(
     qtbot.waitUntil(lambda: not panel.banner.isHidden())
     assert "ledger check found a problem" in panel.banner.text()
     window.idle_lock.stop()
+
+
+def test_no_two_actions_share_a_shortcut(qtbot: QtBot, depot: tuple[AppContext, dict[str, int]]) -> None:
+    from PySide6.QtGui import QAction
+
+    from ui.app import build_window
+
+    context, _ids = depot
+    window = build_window(context.db, context.actor)
+    qtbot.addWidget(window)
+    seen: dict[str, str] = {}
+    clashes = []
+    for action in window.findChildren(QAction):
+        for shortcut in action.shortcuts():
+            key = shortcut.toString()
+            if key in seen and seen[key] != action.objectName():
+                clashes.append(f"{key}: {seen[key]} and {action.objectName()}")
+            seen.setdefault(key, action.objectName())
+    assert clashes == []
+    window.idle_lock.stop()
