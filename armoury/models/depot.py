@@ -252,7 +252,10 @@ class Weapon(Base):
         Index("ix_weapons_serial_key", "serial_key"),
         # Covers "how many weapons per rack / status" for the location tree and the returns.
         Index("ix_weapons_rack_whereabouts", "rack_id", "whereabouts"),
-        Index("ix_weapons_facility_whereabouts", "facility_id", "whereabouts", "register"),
+        # Covers the books of a facility by place, register and item type (returns, counts, the tree).
+        Index("ix_weapons_books", "facility_id", "whereabouts", "register", "item_type_id"),
+        # Lets the returns map ledger items to item types from the index alone.
+        Index("ix_weapons_id_type", "id", "item_type_id"),
     )
 
 

@@ -104,4 +104,16 @@ def test_fast_revision_check_names_the_newest_migration() -> None:
     from armoury.db.revision import SCHEMA_REVISION
     from armoury.db.schema import head_revision
 
-    assert SCHEMA_REVISION == head_revision(), "update SCHEMA_REVISION in armoury/db/revision.py"
+    assert head_revision() == SCHEMA_REVISION, "update SCHEMA_REVISION in armoury/db/revision.py"
+
+
+def test_every_migration_downgrades_and_upgrades_again(any_db: Database) -> None:
+    from alembic import command
+
+    from armoury.db.schema import alembic_config
+
+    with any_db.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0001_foundation")
+    with any_db.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+    assert _diff(any_db) == []

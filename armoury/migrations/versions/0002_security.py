@@ -87,5 +87,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_audit_events_action")
     op.drop_table("audit_events")
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_users_failed_attempts_not_negative", type_="check")
+        batch_op.drop_constraint(op.f("ck_users_failed_attempts_not_negative"), type_="check")
         batch_op.drop_column("failures_since")
