@@ -29,7 +29,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _tracked_sources() -> set[str]:
     names: set[str] = set()
     for package in ("armoury", "ui"):
-        names |= {str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py") if "__pycache__" not in p.parts}
+        names |= {
+            str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py") if "__pycache__" not in p.parts
+        }
     for p in (ROOT / "resources").rglob("*"):
         if p.is_file() and "__pycache__" not in p.parts:
             names.add("armoury_resources/" + str(p.relative_to(ROOT / "resources")))
@@ -66,7 +68,11 @@ def test_installed_copy_finds_resources_and_creates_a_database(wheel: Path, tmp_
     assert resources.startswith(str(target)) and int(catalogues) >= 1
     db = tmp_path / "installed.sqlite3"
     init = subprocess.run(
-        [sys.executable, "-m", "armoury", "--db", str(db), "init"], capture_output=True, text=True, env=env, cwd=tmp_path
+        [sys.executable, "-m", "armoury", "--db", str(db), "init"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     assert init.returncode == 0, init.stderr
     assert "Created the Armoury database" in init.stdout

@@ -53,7 +53,9 @@ def test_today_panel_shows_a_red_banner_when_the_books_do_not_match_the_ledger(
     context, ids = depot
     # Someone edits a weapon's state behind the ledger's back.
     with context.db.engine.begin() as connection:
-        connection.execute(text("UPDATE weapons SET condition = 'unserviceable' WHERE id = :id"), {"id": ids["KX-0001"]})
+        connection.execute(
+            text("UPDATE weapons SET condition = 'unserviceable' WHERE id = :id"), {"id": ids["KX-0001"]}
+        )
     window = build_window(context.db, context.actor)
     qtbot.addWidget(window)
     panel = window.today_panel
