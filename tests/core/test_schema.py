@@ -87,6 +87,7 @@ def test_sqlite_connection_settings(sqlite_db: Database) -> None:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -65_536
         journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
     assert journal == ("wal" if sqlite_wal_is_safe() else "delete")
 
