@@ -57,7 +57,7 @@ def _weapon(ids: dict[str, int], serial: str, **overrides: object) -> Weapon:
     return Weapon(**values)
 
 
-def _refused(db: Database, build: Callable[[Session, dict[str, int]], None]) -> None:
+def assert_refused(db: Database, build: Callable[[Session, dict[str, int]], None]) -> None:
     """The change is refused by the database, and the depot is left exactly as it was."""
     with db.write() as session:
         ids = _depot(session)
@@ -80,7 +80,7 @@ def _refused(db: Database, build: Callable[[Session, dict[str, int]], None]) -> 
 
 
 def test_same_serial_key_under_one_item_type_is_refused(any_db: Database) -> None:
-    _refused(
+    assert_refused(
         any_db, lambda s, ids: s.add(_weapon(ids, "keep 1", rack_id=None, whereabouts=Whereabouts.AT_REPAIR))
     )
 
@@ -97,42 +97,42 @@ def test_two_weapons_in_one_slot_are_refused(any_db: Database) -> None:
     def build(s: Session, ids: dict[str, int]) -> None:
         s.add_all([_weapon(ids, "A", slot=3), _weapon(ids, "B", slot=3)])
 
-    _refused(any_db, build)
+    assert_refused(any_db, build)
 
 
 def test_rack_in_an_area_of_another_facility_is_refused(any_db: Database) -> None:
-    _refused(
+    assert_refused(
         any_db, lambda s, ids: s.add(Rack(facility_id=ids["f1"], area_id=ids["a2"], code="BAD", slots=1))
     )
 
 
 def test_weapon_in_store_needs_a_rack(any_db: Database) -> None:
-    _refused(any_db, lambda s, ids: s.add(_weapon(ids, "N", rack_id=None)))
+    assert_refused(any_db, lambda s, ids: s.add(_weapon(ids, "N", rack_id=None)))
 
 
 def test_issued_weapon_needs_a_holder(any_db: Database) -> None:
-    _refused(any_db, lambda s, ids: s.add(_weapon(ids, "N", whereabouts=Whereabouts.ISSUED)))
+    assert_refused(any_db, lambda s, ids: s.add(_weapon(ids, "N", whereabouts=Whereabouts.ISSUED)))
 
 
 def test_holder_only_when_issued(any_db: Database) -> None:
-    _refused(any_db, lambda s, ids: s.add(_weapon(ids, "M", holder_id=ids["p1"])))
+    assert_refused(any_db, lambda s, ids: s.add(_weapon(ids, "M", holder_id=ids["p1"])))
 
 
 def test_empty_serial_key_is_refused(any_db: Database) -> None:
-    _refused(any_db, lambda s, ids: s.add(_weapon(ids, " - ")))
+    assert_refused(any_db, lambda s, ids: s.add(_weapon(ids, " - ")))
 
 
 def test_year_out_of_range_is_refused(any_db: Database) -> None:
-    _refused(any_db, lambda s, ids: s.add(_weapon(ids, "Y", year_of_manufacture=1066)))
+    assert_refused(any_db, lambda s, ids: s.add(_weapon(ids, "Y", year_of_manufacture=1066)))
 
 
 def test_contingent_weapon_needs_its_country(any_db: Database) -> None:
-    _refused(any_db, lambda s, ids: s.add(_weapon(ids, "C", register=Register.CONTINGENT)))
+    assert_refused(any_db, lambda s, ids: s.add(_weapon(ids, "C", register=Register.CONTINGENT)))
 
 
 def test_unknown_enum_value_is_refused(any_db: Database) -> None:
-    _refused(any_db, lambda s, ids: s.add(_weapon(ids, "E", condition="shiny")))
+    assert_refused(any_db, lambda s, ids: s.add(_weapon(ids, "E", condition="shiny")))
 
 
 def test_deleting_a_rack_that_holds_weapons_is_refused(any_db: Database) -> None:
-    _refused(any_db, lambda s, ids: s.execute(Rack.__table__.delete()))
+    assert_refused(any_db, lambda s, ids: s.execute(Rack.__table__.delete()))
