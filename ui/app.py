@@ -167,8 +167,23 @@ def _switch_user(old: Any, db: Any, actor: Any) -> None:
     old.close()
 
 
+def _smoke_test_close() -> None:
+    """Close whatever shows: a modal dialog (sign-in) is rejected, the main window's loop is quit."""
+    dialog = QApplication.activeModalWidget()
+    if isinstance(dialog, QDialog):
+        dialog.reject()
+    else:
+        QApplication.quit()
+
+
 def run(url: str, demo_if_new: bool = False) -> int:
     app = make_application()
+    if os.environ.get("ARMOURY_SMOKE_TEST") == "1":
+        # Packaging smoke test (installer/build.sh): everything up to the first screen (sign-in or the
+        # window) must start, then the application closes itself.
+        timer = QTimer(app)
+        timer.timeout.connect(_smoke_test_close)
+        timer.start(5000)
     load_language(app)
     from armoury.errors import ArmouryError
     from ui.errors import error_box
@@ -188,9 +203,6 @@ def run(url: str, demo_if_new: bool = False) -> int:
     window.show()
     window.load()
     app.aboutToQuit.connect(lambda: backup_on_close(db, _current[0].context.actor))
-    if os.environ.get("ARMOURY_SMOKE_TEST") == "1":
-        # Packaging smoke test (installer/build.sh): show the window, load its rows, then quit.
-        QTimer.singleShot(3000, app.quit)
     code = int(app.exec())
     db.dispose()
     return code
