@@ -161,7 +161,7 @@ qa = A.make_application(); A.load_language(qa, "en")
 db = A.prepare_database(sys.argv[1], False)
 from armoury.security.permissions import Actor
 from armoury.domain.enums import Role
-window = A.build_window(db, Actor(None, "bench", Role.ADMINISTRATOR))
+window = A.build_window(db, Actor(None, "bench", Role.ADMINISTRATOR), defer_capabilities=True)  # as ui.app.run
 window.show(); window.load()
 while window.weapon_model.fetches == 0 and time.time() - t_start < 60:
     qa.processEvents()  # until the table has painted its first rows

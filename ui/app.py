@@ -131,8 +131,11 @@ def sign_in(db: Any) -> Any:
     return dialog.actor
 
 
-def build_window(db: Any, actor: Any) -> Any:
-    """The main window for ``actor``, with every capability's menus, the idle lock and the Today panel."""
+def build_window(db: Any, actor: Any, defer_capabilities: bool = False) -> Any:
+    """The main window for ``actor``, with every capability's menus, the idle lock and the Today panel.
+
+    ``defer_capabilities`` adds the capabilities' menus a moment after the window has shown its first rows
+    (their modules cost about 0.6 s to import), as the application does at start-up."""
     from ui.context import AppContext
     from ui.extensions import install_capabilities
     from ui.idle_lock import IdleLock
@@ -148,7 +151,18 @@ def build_window(db: Any, actor: Any) -> Any:
     lock.unlocked.connect(lambda _actor: app.installEventFilter(window.scanner))
     lock.user_switched.connect(lambda new_actor: _switch_user(window, db, new_actor))
     window.idle_lock = lock
-    install_capabilities(window, lock)
+    if defer_capabilities:
+
+        def install_later() -> None:
+            install_capabilities(window, lock)
+            window.restore_state()  # again: the Today dock exists now
+
+        timer = QTimer(window)  # owned by the window: never fires for a window already closed
+        timer.setSingleShot(True)
+        timer.timeout.connect(install_later)
+        timer.start(300)
+    else:
+        install_capabilities(window, lock)
     window.restore_state()
     lock.start()
     return window
@@ -198,7 +212,7 @@ def run(url: str, demo_if_new: bool = False) -> int:
         return 0
     from ui.backup_dialogs import backup_on_close
 
-    window = build_window(db, actor)
+    window = build_window(db, actor, defer_capabilities=True)
     _current[:] = [window]
     window.show()
     window.load()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QWidget
 
@@ -116,7 +116,11 @@ def install_today_panel(window: Any) -> QDockWidget:
     window.add_action("view", dock.toggleViewAction())
     window.refresh_today = refresh
     window.today_panel = panel
-    refresh()
+    # The integrity check reads the end of the ledger: let the window finish loading its rows first.
+    first = QTimer(panel)  # owned by the panel: it never fires for a window already closed
+    first.setSingleShot(True)
+    first.timeout.connect(refresh)
+    first.start(1500)
     return dock
 
 

@@ -82,3 +82,17 @@ def test_no_two_actions_share_a_shortcut(qtbot: QtBot, depot: tuple[AppContext, 
             seen.setdefault(key, action.objectName())
     assert clashes == []
     window.idle_lock.stop()
+
+
+def test_deferred_capabilities_arrive_after_the_window_shows(
+    qtbot: QtBot, depot: tuple[AppContext, dict[str, int]]
+) -> None:
+    from ui.app import build_window
+
+    context, _ids = depot
+    window = build_window(context.db, context.actor, defer_capabilities=True)
+    qtbot.addWidget(window)
+    assert "Labels" not in _menu_titles(window)
+    qtbot.waitUntil(lambda: "Labels" in _menu_titles(window))
+    qtbot.waitUntil(lambda: window.today_panel.list.count() > 0)
+    window.idle_lock.stop()
