@@ -13,6 +13,14 @@ import os
 import sys
 from typing import Any
 
+# isort: off
+# The core modules the window needs before its first rows are imported before Qt, on purpose: once PySide6
+# is loaded, its import hook reads the source of every module imported after it (for SQLAlchemy alone,
+# about 260 files and a tenth of a second at start-up). See docs/performance.md.
+import armoury.db
+import armoury.services.browse  # noqa: F401
+
+# isort: on
 from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog, QStyleFactory
 
@@ -48,12 +56,13 @@ def load_language(app: QApplication, language: str | None = None) -> str:
 def prepare_database(url: str, demo_if_new: bool) -> Any:
     """Open the database, creating or upgrading its schema (and loading the demo depot) when needed."""
     from armoury.db import Database
-    from armoury.db.schema import SchemaState, init_database, schema_state
-    from ui.worker import run_task
 
     db = Database(url)
     if _is_current(db):
-        return db
+        return db  # the usual case: Alembic is loaded only to create or upgrade a schema
+    from armoury.db.schema import SchemaState, init_database, schema_state
+    from ui.worker import run_task
+
     state, _revision = schema_state(db.engine)
     if state is SchemaState.CURRENT:
         return db

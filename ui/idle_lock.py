@@ -31,12 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from armoury.clock import utcnow
 from armoury.db import Database
 from armoury.errors import ArmouryError
 from armoury.i18n import _
-from armoury.models.base import utcnow
 from armoury.security.permissions import Actor
-from armoury.services import audit, auth, settings
 
 INPUT_EVENTS = frozenset(
     {
@@ -112,7 +111,7 @@ class IdleLock(QObject):
         self.db = db
         self._actor = actor
         self.clock = clock or utcnow
-        self.minutes = min(15, max(1, minutes if minutes is not None else settings.idle_lock_minutes(db)))
+        self._minutes = minutes  # None: the depot's setting, read on first use (off the start-up path)
         self._last_input = self.clock()
         self._locked = False
         self._hidden_children: list[QWidget] = []
@@ -123,6 +122,15 @@ class IdleLock(QObject):
         self.timer.setInterval(check_interval_ms)
         self.timer.timeout.connect(self.check)
         window.installEventFilter(self)
+
+    @property
+    def minutes(self) -> int:
+        """Minutes without input before the screen locks: the depot's setting, kept between 1 and 15."""
+        if self._minutes is None:
+            from armoury.services import settings
+
+            self._minutes = settings.idle_lock_minutes(self.db)
+        return min(15, max(1, self._minutes))
 
     @property
     def actor(self) -> Actor:
@@ -198,6 +206,8 @@ class IdleLock(QObject):
         self.overlay.raise_()
         self.overlay.password.setFocus()
         try:
+            from armoury.services import audit
+
             audit.record(self.db, self._actor, "screen_locked", subject=self._actor.username, now=self.clock(),
                          details={"idle_minutes": self.minutes})  # fmt: skip
         except Exception:  # the lock must hold even if the database is unreachable
@@ -215,6 +225,8 @@ class IdleLock(QObject):
         if not self._locked or self.overlay is None:
             return False
         self.overlay.password.clear()
+        from armoury.services import auth
+
         try:
             actor = auth.authenticate(self.db, username, password, now=self.clock)
         except ArmouryError as error:

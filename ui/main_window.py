@@ -410,6 +410,9 @@ class MainWindow(EditingMixin, QMainWindow):
     def apply_filter(self) -> None:
         self.filters.timer.stop()
         self.weapon_model.set_filter(self.current_filter())
+        # Lay the rows out now: after a model reset the view does it on a timer, just after its first paint,
+        # and then paints every row a second time.
+        self.table.doItemsLayout()
         self._update_count()
         if self.weapon_model.rowCount():
             self.table.scrollToTop()

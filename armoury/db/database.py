@@ -11,17 +11,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from armoury.db.engine import WRITE_OPTION, database_url, is_sqlite, make_engine, sqlite_path
 from armoury.db.revision import is_current
 from armoury.errors import DatabaseError
 from armoury.i18n import _
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
 
@@ -35,10 +38,20 @@ class Database:
     def __init__(self, url: str, engine: Engine | None = None) -> None:
         self.url = url
         self.engine = engine or make_engine(url)
-        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._write_sessions = sessionmaker(
-            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
-        )
+
+    # The ORM is loaded on the first unit of work, not when the database is opened: the main window shows
+    # its first rows through Core queries, and importing sqlalchemy.orm is a tenth of a second at start-up.
+    @cached_property
+    def _read_sessions(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
+
+    @cached_property
+    def _write_sessions(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -69,6 +82,16 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A read-only Core connection (rolled back at the end), for plain SQL that needs no ORM session:
+        the main window's browsing queries, which run before the ORM is loaded at start-up."""
+        with self.engine.connect() as connection:
+            try:
+                yield connection
+            finally:
+                connection.rollback()
 
     def run_write(self, work: Callable[[Session], T], attempts: int = 8) -> T:
         """Run ``work`` in a write transaction, retrying PostgreSQL serialization failures and deadlocks."""

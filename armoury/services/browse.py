@@ -6,8 +6,9 @@ then asks :func:`weapon_rows` for the few rows it paints, by id. Substring searc
 of migration 0007 (FTS5 trigram tables on SQLite, pg_trgm on PostgreSQL); text shorter than three
 characters matches the start of the normalized serial instead.
 
-These functions are read-only and use plain SQL on the session's connection: they run on every keystroke
-and every scroll, where the ORM's per-row cost would show.
+These functions are read-only and use plain SQL on a Core connection (``Database.read_connection``): they
+run on every keystroke and every scroll, where the ORM's per-row cost would show, and they let the window
+show its first rows before the ORM is even imported.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import enum
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -137,48 +138,98 @@ def _fts_phrase(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _search_hits(dialect: str, raw: str, params: dict[str, Any]) -> str:
-    """A subquery giving the ids of the weapons that match the search text ("" when there is none).
+@dataclass(frozen=True)
+class _Search:
+    """How a search text selects weapons: a FROM clause for its hits and conditions on ``w``.
 
-    It is one UNION of small id sets (serial hits; weapons of matching item types; weapons held by matching
-    people), so the database starts from the hits instead of walking the whole table in display order.
+    ``by_index`` is true when the only condition is one item type, so the index on (item type, serial) both
+    finds the hits and gives them in serial order: searching a make held by a tenth of a million weapons
+    reads its first rows in order instead of sorting a hundred thousand."""
+
+    source: str = ""
+    conditions: tuple[str, ...] = ()
+    by_index: bool = False
+
+
+_NO_HITS = _Search(conditions=("0 = 1",))
+
+
+def _ids_in(values: Sequence[int]) -> str:
+    return ",".join(str(int(v)) for v in values)
+
+
+def _search(connection: Connection, raw: str, params: dict[str, Any]) -> _Search:
+    """The weapons that match the search text (an empty _Search when there is none).
+
+    The search indexes of item types and people are small: their matches are read first, so that only the
+    kinds of hits that exist take part (a UNION of id sets costs a temporary index over all of them).
     """
     query = raw.strip()
-    key = serial_key(query)
     if not query:
-        return ""
-    if dialect == "sqlite":
-        if len(query) >= 3:
-            terms = [_fts_phrase(query)]
-            if key and len(key) >= 3 and key != query.lower():
-                terms.append(_fts_phrase(key))
-            params["match"] = " OR ".join(terms)
-            return (
-                "SELECT rowid AS id FROM search_weapons WHERE search_weapons MATCH :match"
-                " UNION SELECT id FROM weapons WHERE item_type_id IN"
-                " (SELECT rowid FROM search_item_types WHERE search_item_types MATCH :match)"
-                " UNION SELECT id FROM weapons WHERE holder_id IN"
-                " (SELECT rowid FROM search_people WHERE search_people MATCH :match)"
-            )
+        return _Search()
+    key = serial_key(query)
+    dialect = connection.dialect.name
+    if dialect != "sqlite":
+        params["like"] = _like_pattern(query)
+        params["key_like"] = _like_pattern(key or query)
+        return _Search(
+            "(SELECT id FROM weapons WHERE serial ILIKE :like ESCAPE '\\'"
+            " UNION SELECT id FROM weapons WHERE serial_key LIKE :key_like ESCAPE '\\'"
+            " UNION SELECT id FROM weapons WHERE item_type_id IN (SELECT id FROM item_types"
+            " WHERE (manufacturer || ' ' || model) ILIKE :like ESCAPE '\\')"
+            " UNION SELECT id FROM weapons WHERE holder_id IN (SELECT id FROM people"
+            " WHERE (service_number || ' ' || surname || ' ' || given_names) ILIKE :like ESCAPE '\\'))"
+            " AS hits CROSS JOIN weapons w",
+            ("w.id = hits.id",),
+        )
+    if len(query) < 3:
         # Too short for trigrams: the serial starts with it, or a make or model contains it.
+        like = {"like": _like_pattern(query)}
+        type_ids = [
+            r[0]
+            for r in connection.execute(
+                text(
+                    "SELECT id FROM item_types WHERE manufacturer LIKE :like ESCAPE '\\'"
+                    " OR model LIKE :like ESCAPE '\\'"
+                ),
+                like,
+            )
+        ]
         params["key_lo"] = key
         params["key_hi"] = key + "\U0010ffff"
-        params["like"] = _like_pattern(query)
-        return (
-            "SELECT id FROM weapons WHERE serial_key >= :key_lo AND serial_key < :key_hi"
-            " UNION SELECT id FROM weapons WHERE item_type_id IN (SELECT id FROM item_types"
-            " WHERE manufacturer LIKE :like ESCAPE '\\' OR model LIKE :like ESCAPE '\\')"
+        serial = "w.serial_key >= :key_lo AND w.serial_key < :key_hi"
+        if not type_ids:
+            return _Search(conditions=(serial,))
+        return _Search(conditions=(f"(({serial}) OR w.item_type_id IN ({_ids_in(type_ids)}))",))
+    terms = [_fts_phrase(query)]
+    if key and len(key) >= 3 and key != query.lower():
+        terms.append(_fts_phrase(key))
+    params["match"] = " OR ".join(terms)
+    weapon_hits = "SELECT rowid AS id FROM search_weapons WHERE search_weapons MATCH :match"
+    found_weapons = connection.execute(text(weapon_hits + " LIMIT 1"), params).first() is not None
+    type_ids = [
+        r[0]
+        for r in connection.execute(
+            text("SELECT rowid FROM search_item_types WHERE search_item_types MATCH :match"), params
         )
-    params["like"] = _like_pattern(query)
-    params["key_like"] = _like_pattern(key or query)
-    return (
-        "SELECT id FROM weapons WHERE serial ILIKE :like ESCAPE '\\'"
-        " UNION SELECT id FROM weapons WHERE serial_key LIKE :key_like ESCAPE '\\'"
-        " UNION SELECT id FROM weapons WHERE item_type_id IN (SELECT id FROM item_types"
-        " WHERE (manufacturer || ' ' || model) ILIKE :like ESCAPE '\\')"
-        " UNION SELECT id FROM weapons WHERE holder_id IN (SELECT id FROM people"
-        " WHERE (service_number || ' ' || surname || ' ' || given_names) ILIKE :like ESCAPE '\\')"
-    )
+    ]
+    holders = "SELECT rowid FROM search_people WHERE search_people MATCH :match"
+    found_people = connection.execute(text(holders + " LIMIT 1"), params).first() is not None
+    branches = []
+    if found_weapons:
+        branches.append(weapon_hits)
+    if type_ids:
+        branches.append(f"SELECT id FROM weapons WHERE item_type_id IN ({_ids_in(type_ids)})")
+    if found_people:
+        branches.append(f"SELECT id FROM weapons WHERE holder_id IN ({holders})")
+    if not branches:
+        return _NO_HITS
+    if branches == [weapon_hits] or len(branches) > 1:
+        # CROSS JOIN makes SQLite loop over the hits first.
+        return _Search(f"({' UNION '.join(branches)}) AS hits CROSS JOIN weapons w", ("w.id = hits.id",))
+    if type_ids:
+        return _Search(conditions=(f"w.item_type_id IN ({_ids_in(type_ids)})",), by_index=len(type_ids) == 1)
+    return _Search(conditions=(f"w.holder_id IN ({holders})",))
 
 
 def _where(dialect: str, actor: Actor, flt: WeaponFilter, params: dict[str, Any]) -> tuple[list[str], str]:
@@ -227,28 +278,28 @@ def _fetch_ids(connection: Connection, sql: str, params: dict[str, Any]) -> arra
 
 
 def _from_clause(
-    dialect: str, actor: Actor, flt: WeaponFilter, params: dict[str, Any]
-) -> tuple[str, list[str]]:
-    """The FROM clause (driven by the search hits when there is a search) and the other conditions."""
-    conditions, joins = _where(dialect, actor, flt, params)
-    hits = _search_hits(dialect, flt.text, params)
-    if hits:
-        # CROSS JOIN makes SQLite loop over the hits first; PostgreSQL plans it as an ordinary join.
-        return f"({hits}) AS hits CROSS JOIN weapons w {joins}", ["w.id = hits.id", *conditions]
-    return f"weapons w {joins}", conditions
+    connection: Connection, actor: Actor, flt: WeaponFilter, params: dict[str, Any]
+) -> tuple[str, list[str], _Search]:
+    """The FROM clause (driven by the search hits when there is a search), the conditions, the search."""
+    conditions, joins = _where(connection.dialect.name, actor, flt, params)
+    search = _search(connection, flt.text, params)
+    source = search.source or "weapons w"
+    return f"{source} {joins}", [*search.conditions, *conditions], search
 
 
 def _ids_sql(
-    db: Database, actor: Actor, flt: WeaponFilter, sort: WeaponSort, descending: bool
+    connection: Connection, actor: Actor, flt: WeaponFilter, sort: WeaponSort, descending: bool
 ) -> tuple[str, str, dict[str, Any]]:
     """(FROM ... WHERE ..., ORDER BY ..., params) of the weapons that pass ``flt`` in ``sort`` order."""
     params: dict[str, Any] = {}
-    source, conditions = _from_clause(db.dialect, actor, flt, params)
+    source, conditions, search = _from_clause(connection, actor, flt, params)
     sort_joins, order = _SORT_SQL[sort]
     direction = " DESC" if descending else ""
     # With a filter, a sequential scan and a sort beats walking the whole order index and visiting every
-    # row at random; the unary + keeps SQLite from choosing the index walk. Without one, the index is best.
-    narrow = "+" if (conditions or flt.text.strip()) and db.dialect == "sqlite" else ""
+    # row at random; the unary + keeps SQLite from choosing the index walk. Without one, the index is best,
+    # and so it is for one item type sorted by serial (the index on item type and serial has that order).
+    in_index_order = search.by_index and sort is WeaponSort.SERIAL
+    narrow = "+" if conditions and connection.dialect.name == "sqlite" and not in_index_order else ""
     order_sql = ", ".join(f"{narrow}{part.strip()}{direction}" for part in order.split(","))
     if sort is not WeaponSort.ID:
         order_sql += f", w.id{direction}"
@@ -273,19 +324,19 @@ def weapon_ids(
     second half is read backwards from the end, so the last rows cost no more than the first ones.
     """
     authorize(db, actor, Permission.VIEW)
-    source, order_sql, params = _ids_sql(db, actor, flt, sort, descending)
-    sql = f"SELECT w.id {source} ORDER BY {order_sql}"
     if limit is not None and total is not None and offset > total // 2:
         # The far end of a long list: read it backwards from the end, which costs what the start costs.
         start = max(0, total - offset - limit)
         back = weapon_ids(db, actor, flt, sort, not descending, start, min(limit, total - offset))
         back.reverse()
         return back
-    if limit is not None:
-        sql += " LIMIT :limit OFFSET :offset"
-        params.update(limit=int(limit), offset=int(offset))
-    with db.read() as session:
-        return _fetch_ids(session.connection(), sql, params)
+    with db.read_connection() as connection:
+        source, order_sql, params = _ids_sql(connection, actor, flt, sort, descending)
+        sql = f"SELECT w.id {source} ORDER BY {order_sql}"
+        if limit is not None:
+            sql += " LIMIT :limit OFFSET :offset"
+            params.update(limit=int(limit), offset=int(offset))
+        return _fetch_ids(connection, sql, params)
 
 
 def first_weapon_ids(
@@ -296,20 +347,21 @@ def first_weapon_ids(
     descending: bool,
     limit: int,
 ) -> tuple[array[int], int]:
-    """The first ``limit`` ids in order and how many weapons pass ``flt``, in one query when filtered
-    (the database finds and sorts the hits once), in two when not (an index count and an index walk)."""
-    unfiltered = replace(flt, text="") == WeaponFilter() and not flt.text.strip()
-    if unfiltered and actor.facility_ids is None:
-        return weapon_ids(db, actor, flt, sort, descending, 0, limit), count_weapons(db, actor, flt)
+    """The first ``limit`` ids in order and how many weapons pass ``flt``.
+
+    One query when fewer than ``limit`` weapons pass (their number is then known); otherwise a second one
+    counts them (an index count, where a window count would have to sort every hit before the first row)."""
     authorize(db, actor, Permission.VIEW)
-    source, order_sql, params = _ids_sql(db, actor, flt, sort, descending)
-    params["limit"] = int(limit)
-    sql = f"SELECT w.id, count(*) OVER () {source} ORDER BY {order_sql} LIMIT :limit"
-    with db.read() as session:
-        rows = session.connection().execute(text(sql), params).all()
-    if not rows:
-        return array("q"), 0
-    return array("q", (r[0] for r in rows)), int(rows[0][1])
+    with db.read_connection() as connection:
+        source, order_sql, params = _ids_sql(connection, actor, flt, sort, descending)
+        params.update(limit=int(limit), offset=0)
+        ids = _fetch_ids(
+            connection, f"SELECT w.id {source} ORDER BY {order_sql} LIMIT :limit OFFSET :offset", params
+        )
+        if len(ids) < limit:
+            return ids, len(ids)
+        count = connection.execute(text(f"SELECT count(*) {source}"), params).scalar()
+        return ids, int(count or 0)
 
 
 def weapon_position(
@@ -324,14 +376,14 @@ def weapon_position(
     authorize(db, actor, Permission.VIEW)
     if sort in (WeaponSort.SERIAL, WeaponSort.ID):
         return _position_by_key(db, actor, flt, sort, descending, weapon_id)
-    source, order_sql, params = _ids_sql(db, actor, flt, sort, descending)
-    params["wanted"] = int(weapon_id)
-    sql = (
-        f"SELECT n FROM (SELECT w.id AS id, ROW_NUMBER() OVER (ORDER BY {order_sql}) AS n {source}) AS ranked "
-        "WHERE ranked.id = :wanted"
-    )
-    with db.read() as session:
-        found = session.connection().execute(text(sql), params).scalar()
+    with db.read_connection() as connection:
+        source, order_sql, params = _ids_sql(connection, actor, flt, sort, descending)
+        params["wanted"] = int(weapon_id)
+        sql = (
+            f"SELECT n FROM (SELECT w.id AS id, ROW_NUMBER() OVER (ORDER BY {order_sql}) AS n {source}) "
+            "AS ranked WHERE ranked.id = :wanted"
+        )
+        found = connection.execute(text(sql), params).scalar()
     return None if found is None else int(found) - 1
 
 
@@ -339,14 +391,12 @@ def _position_by_key(
     db: Database, actor: Actor, flt: WeaponFilter, sort: WeaponSort, descending: bool, weapon_id: int
 ) -> int | None:
     """Position in a serial or id order: count the rows before the weapon (walks an index, no ranking)."""
-    params: dict[str, Any] = {}
-    source, conditions = _from_clause(db.dialect, actor, flt, params)
-    where = " AND ".join(conditions) if conditions else "1 = 1"
-    params["wanted"] = int(weapon_id)
-    with db.read() as session:
-        connection = session.connection()
+    params: dict[str, Any] = {"wanted": int(weapon_id)}
+    with db.read_connection() as connection:
+        source, conditions, _search = _from_clause(connection, actor, flt, params)
+        where = " AND ".join(conditions) if conditions else "1 = 1"
         found = connection.execute(
-            text(f"SELECT w.serial_key {('FROM ' + source)} WHERE {where} AND w.id = :wanted"), params
+            text(f"SELECT w.serial_key FROM {source} WHERE {where} AND w.id = :wanted"), params
         ).first()
         if found is None:
             return None
@@ -366,10 +416,10 @@ def count_weapons(db: Database, actor: Actor, flt: WeaponFilter = WeaponFilter()
     """How many weapons pass ``flt``."""
     authorize(db, actor, Permission.VIEW)
     params: dict[str, Any] = {}
-    source, conditions = _from_clause(db.dialect, actor, flt, params)
-    where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
-    with db.read() as session:
-        value = session.connection().execute(text(f"SELECT count(*) FROM {source}{where}"), params)
+    with db.read_connection() as connection:
+        source, conditions, _search = _from_clause(connection, actor, flt, params)
+        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
+        value = connection.execute(text(f"SELECT count(*) FROM {source}{where}"), params)
         return int(value.scalar() or 0)
 
 
@@ -403,8 +453,8 @@ def weapon_rows(db: Database, actor: Actor, ids: Sequence[int]) -> dict[int, Wea
             ",".join(str(int(i)) for i in actor.facility_ids) or "NULL"
         )
     out: dict[int, WeaponRow] = {}
-    with db.read() as session:
-        result = session.connection().exec_driver_sql(sql)
+    with db.read_connection() as connection:
+        result = connection.exec_driver_sql(sql)
         cursor = result.cursor
         assert cursor is not None
         for r in cursor.fetchall():
@@ -438,8 +488,7 @@ def location_tree(db: Database, actor: Actor, include_inactive: bool = False) ->
     authorize(db, actor, Permission.VIEW)
     visible = actor.facility_ids
     nodes: list[LocationNode] = []
-    with db.read() as session:
-        connection = session.connection()
+    with db.read_connection() as connection:
         by_rack: dict[int, int] = {}
         by_facility: dict[int, int] = {}
         counts = connection.exec_driver_sql(
@@ -508,8 +557,8 @@ def person_ids(db: Database, actor: Actor, search: str = "", include_inactive: b
         )
     where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
     sql = f"SELECT p.id FROM people p{where} ORDER BY p.surname, p.given_names, p.id"
-    with db.read() as session:
-        return _fetch_ids(session.connection(), sql, params)
+    with db.read_connection() as connection:
+        return _fetch_ids(connection, sql, params)
 
 
 def person_rows(db: Database, actor: Actor, ids: Iterable[int]) -> dict[int, PersonRow]:
@@ -523,6 +572,6 @@ def person_rows(db: Database, actor: Actor, ids: Iterable[int]) -> dict[int, Per
         FROM people p LEFT JOIN units u ON u.id = p.unit_id
         WHERE p.id IN ({id_list})
     """
-    with db.read() as session:
-        rows = session.connection().exec_driver_sql(sql).all()
+    with db.read_connection() as connection:
+        rows = connection.exec_driver_sql(sql).all()
     return {r[0]: PersonRow(r[0], r[1], r[2], r[3], r[4], r[5] or "", int(r[7]), bool(r[6])) for r in rows}

@@ -148,3 +148,39 @@ def test_blocks_and_positions(depot: tuple[Database, Actor, dict[str, int]]) -> 
     flt = WeaponFilter(text="kx")
     assert browse.weapon_position(db, admin, flt, WeaponSort.SERIAL, True, ids["KX-100"]) == 1
     assert browse.weapon_position(db, admin, flt, WeaponSort.SERIAL, True, ids["GL-555"]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("glock", ["GL-555"]),  # a make alone (one item type: read in index order)
+        ("lashni", ["AB-300", "KX-100", "KX-200"]),  # a make held by several weapons
+        ("diarra", ["AB-300"]),  # a holder alone
+        ("ML-77", ["AB-300"]),  # a holder's service number
+        ("q7", []),  # short: no serial has it, no make or model contains it
+        ("gl", ["GL-555"]),  # short: the serial prefix and the make both match the same weapon
+        ("k", ["AB-300", "GL-555", "KX-100", "KX-200"]),  # short: serial prefix, "Kalashnikov", "Glock"
+        ("x-2", ["KX-200"]),  # a serial fragment
+        ("300", ["AB-300"]),
+        ("zzz", []),
+    ],
+)
+def test_every_kind_of_search_agrees_with_its_count_blocks_and_positions(
+    depot: tuple[Database, Actor, dict[str, int]], text: str, expected: list[str]
+) -> None:
+    """Whichever kinds of hits a search has (serials, makes, holders, or several), the ids, the count,
+    the first block and the positions tell the same story, in both directions."""
+    db, admin, ids = depot
+    flt = WeaponFilter(text=text)
+    wanted = [ids[serial] for serial in sorted(expected)]  # in serial order (the serials sort as written)
+    for descending in (False, True):
+        found = list(browse.weapon_ids(db, admin, flt, WeaponSort.SERIAL, descending))
+        assert found == (wanted[::-1] if descending else wanted)
+        assert browse.count_weapons(db, admin, flt) == len(wanted)
+        for limit in (1, 2, 10):
+            first, count = browse.first_weapon_ids(db, admin, flt, WeaponSort.SERIAL, descending, limit)
+            assert (list(first), count) == (found[:limit], len(wanted))
+        for position, ident in enumerate(found):
+            assert browse.weapon_position(db, admin, flt, WeaponSort.SERIAL, descending, ident) == position
+        by_type = list(browse.weapon_ids(db, admin, flt, WeaponSort.ITEM_TYPE, descending))
+        assert sorted(by_type) == sorted(wanted)

@@ -31,6 +31,16 @@ MAX_BLOCKS = 100
 
 _Index = QModelIndex | QPersistentModelIndex
 
+# A view asks for seven roles of every cell it paints, so data() answers in plain integers: comparing with
+# Qt's enum members costs more than the rest of a call (a painted screen is about 2,000 calls).
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_USER = int(Qt.ItemDataRole.UserRole.value)
+_ANSWERED = frozenset(
+    int(role.value)
+    for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole)
+)
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
 
 class PagedIdModel(QAbstractTableModel, Generic[R, C]):
     """Rows are ids, known by their count and loaded in blocks; cells come from pages of rows by id."""
@@ -148,21 +158,18 @@ class PagedIdModel(QAbstractTableModel, Generic[R, C]):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.columns)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.column() < len(self.columns):
+    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
+        if role not in _ANSWERED and role != _USER:
             return None
-        if role == Qt.ItemDataRole.UserRole:
+        column = index.column()  # -1 for an invalid index
+        if not 0 <= column < len(self.columns):
+            return None
+        if role == _USER:
             return self.id_at(index.row())
-        if role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-            Qt.ItemDataRole.ForegroundRole,
-        ):
-            return None
         row = self.row_data(index.row())
         if row is None:
-            return _("(removed)") if role == Qt.ItemDataRole.DisplayRole else None
-        return self.cell(row, self.columns[index.column()], role)
+            return _("(removed)") if role == _DISPLAY else None
+        return self.cell(row, self.columns[column], role)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -178,4 +185,4 @@ class PagedIdModel(QAbstractTableModel, Generic[R, C]):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _ROW_FLAGS

@@ -56,6 +56,8 @@ SORTS = {
 
 _ALERT = QColor(176, 32, 32)
 _MUTED = QColor(110, 110, 110)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)  # roles as plain ints: see ui/models/paged.py
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 
 
 def location_text(row: WeaponRow) -> str:
@@ -111,14 +113,14 @@ class WeaponTableModel(PagedIdModel[WeaponRow, WeaponColumn]):
         self.reload()
 
     def cell(self, row: WeaponRow, column: WeaponColumn, role: int) -> Any:
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _FOREGROUND:
             if row.whereabouts.is_terminal or row.condition in (
                 Condition.FOR_DISPOSAL,
                 Condition.QUARANTINED,
             ):
                 return QBrush(_ALERT if row.whereabouts in (Whereabouts.LOST, Whereabouts.STOLEN) else _MUTED)
             return None
-        if role == Qt.ItemDataRole.ToolTipRole and column is not WeaponColumn.LOCATION:
+        if role == _TOOLTIP and column is not WeaponColumn.LOCATION:
             return None
         match column:
             case WeaponColumn.SERIAL:
