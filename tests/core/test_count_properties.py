@@ -14,9 +14,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from armoury.db import Database
-from armoury.models.counts import ResolutionAction
+from armoury.models.counts import CountExpected, CountScan, ResolutionAction, ScanKind
 from armoury.services import count_reconcile as rec
 from armoury.services import count_scan as cs
 from armoury.services import counts
@@ -138,6 +139,7 @@ def test_resolving_every_difference_makes_the_recount_clean_end_to_end(
             )
             _scan_reality(db, world, first.number, reality)
             result = rec.finish_counting(db, cmd, first.number)
+            _assert_as_the_model_classifies(db, first.id, result)
             expected_total = sum(len(result.lists[k]) for k in ResultList if k is not ResultList.UNEXPECTED)
             assert expected_total == first.expected_total
             for kind in rec.DIFFERENCES:
@@ -157,7 +159,43 @@ def test_resolving_every_difference_makes_the_recount_clean_end_to_end(
             recount = counts.start_count(db, cmd, counts.CountPlan("F1", "monthly"))
             _scan_reality(db, world, recount.number, reality)
             clean = rec.finish_counting(db, cmd, recount.number)
+            _assert_as_the_model_classifies(db, recount.id, clean)
             for kind in (ResultList.ELSEWHERE, ResultList.MISSING, ResultList.UNEXPECTED):
                 assert clean.lists[kind] == (), (kind, clean.lists[kind])
         finally:
             db.dispose()
+
+
+def _assert_as_the_model_classifies(db: Database, count_id: int, result: rec.CountResult) -> None:
+    """The service's lists (built by SQL) are what the pure :func:`classify` makes of the stored rows."""
+    with db.read() as session:
+        books = session.scalars(select(CountExpected).where(CountExpected.count_id == count_id)).all()
+        scans = session.scalars(select(CountScan).where(CountScan.count_id == count_id)).all()
+        expected = {e.weapon_id: _place(e.rack_id, e.holder_id) for e in books}
+        found = {
+            s.weapon_id: _place(s.rack_id, s.person_id)
+            for s in scans
+            if s.kind is ScanKind.WEAPON and not s.duplicate and s.weapon_id is not None
+        }
+        visited = [
+            _place(s.rack_id, s.person_id) for s in scans if s.kind in (ScanKind.RACK, ScanKind.PERSON)
+        ]
+        unknown = [s.id for s in scans if s.kind is ScanKind.UNKNOWN]
+        duplicates = sum(1 for s in scans if s.kind is ScanKind.WEAPON and s.duplicate)
+    model = classify(expected, found, visited, unknown)
+    for kind in ResultList:
+        assert (
+            tuple(line.weapon_id for line in result.lists[kind] if line.weapon_id is not None)
+            == model.lists[kind]
+        )
+    assert (
+        tuple(line.scan_id for line in result.lists[ResultList.UNEXPECTED] if line.scan_id)
+        == model.unknown_scans
+    )
+    assert result.accuracy == model.accuracy
+    assert result.scans_total == len(scans) and result.expected_total == len(expected)
+    assert result.duplicates == duplicates
+
+
+def _place(rack_id: int | None, person_id: int | None) -> Place:
+    return Place(rack_id=rack_id) if rack_id is not None else Place(person_id=person_id)

@@ -256,3 +256,75 @@ def test_a_closed_count_is_refused_changes_by_the_database(any_db: Database) -> 
                  "VALUES (:c, :w, 'missing', 'left_open', 'x', CURRENT_TIMESTAMP)"),
             {"c": c.id, "w": world.weapons["R1-1"]},
         )  # fmt: skip
+
+
+def _lines_by_serial(result: rec.CountResult) -> dict[str, tuple[str, str, str, str, str]]:
+    return {
+        line.serial: (line.expected, line.found, line.books_now, line.item_type, str(line.suggested or ""))
+        for lines in result.lists.values()
+        for line in lines
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "rack", "slot", "with_", "on_issue"),
+    [("en", "rack", "slot", "with", "on issue"), ("fr", "râtelier", "emplacement", "chez", "en perception")],
+)
+def test_result_lines_say_where_each_weapon_was_expected_found_and_is_now(
+    world: World, language: str, rack: str, slot: str, with_: str, on_issue: str
+) -> None:
+    from armoury.i18n import set_language
+
+    db, cmd = world.db, world.commander
+    c = counts.start_count(db, cmd, counts.CountPlan("F1", "monthly"))
+    for code in (world.rack_label("R1"), "R1-1", "R2-1", "X1-1", "ZZ-9", world.person_label("S1"), "ISS-1"):
+        cs.scan(db, cmd, c.number, code)
+    set_language(language)
+    try:
+        result = rec.count_result(db, cmd, c.number)
+    finally:
+        set_language("en")
+    lines = _lines_by_serial(result)
+    model = "Kalashnikov AKM"
+    assert lines["R1-1"] == (f"{rack} R1 {slot} 1", f"{rack} R1", f"{rack} R1 {slot} 1", model, "")
+    holder = f"{with_} Sgt DIALLO A"
+    assert lines["ISS-1"] == (holder, holder, f"{on_issue} {holder}", model, "")
+    assert lines["R2-1"] == (f"{rack} R2 {slot} 1", f"{rack} R1", f"{rack} R2 {slot} 1", model, "moved")
+    assert lines["R1-2"][:3] == (f"{rack} R1 {slot} 2", "", f"{rack} R1 {slot} 2")
+    assert lines["R1-2"][4] == "loss_reported" and lines["R3-1"][4] == ""
+    assert lines["X1-1"] == ("", f"{rack} R1", f"{rack} X1 {slot} 1 (F2)", model, "")
+    assert lines["ZZ-9"][:3] == ("", "", "on no record" if language == "en" else lines["ZZ-9"][2])
+    assert _serials(result, ResultList.MISSING) == {"R1-2", "R1-3"}
+    assert _serials(result, ResultList.UNEXPECTED) == {"X1-1", "ZZ-9"}
+
+
+def test_the_differences_only_result_is_the_full_result_without_the_in_place_lines(world: World) -> None:
+    db, cmd = world.db, world.commander
+    c = counts.start_count(db, cmd, counts.CountPlan("F1", "monthly"))
+    for code in (
+        world.rack_label("R1"),
+        "R1-1",
+        "R1-1",
+        "R2-1",
+        "X1-1",
+        "ZZ-9",
+        world.rack_label("R3"),
+        "R3-2",
+    ):
+        cs.scan(db, cmd, c.number, code)
+    rec.finish_counting(db, cmd, c.number)
+    rec.resolve(db, cmd, c.number, weapon_id=world.weapons["R2-1"])
+    full = rec.count_result(db, cmd, c.number)
+    short = rec.count_result(db, cmd, c.number, in_place_lines=False)
+    assert full.lists[ResultList.IN_PLACE] and short.lists[ResultList.IN_PLACE] == ()
+    assert {k: v for k, v in full.lists.items() if k is not ResultList.IN_PLACE} == {
+        k: v for k, v in short.lists.items() if k is not ResultList.IN_PLACE
+    }
+    assert full.counts_by_list == short.counts_by_list == {
+        "in_place": 2, "elsewhere": 1, "missing": 4, "unexpected": 2, "not_counted": 3,
+    }  # fmt: skip
+    assert (full.accuracy, full.unresolved, full.scans_total, full.duplicates, full.expected_total) == (
+        short.accuracy, short.unresolved, short.scans_total, short.duplicates, short.expected_total,
+    ) == (2 / 9, 9, 8, 1, 10)  # fmt: skip
+    moved = next(line for line in full.lists[ResultList.ELSEWHERE] if line.serial == "R2-1")
+    assert moved.resolution == ResolutionAction.MOVED.label
