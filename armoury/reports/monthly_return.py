@@ -1,44 +1,23 @@
 """The monthly stock return: what a commander signs, computed from the custody ledger, reconciled.
 
-For a facility and a period (a month, or any [start, end) in UTC) and per register, category and item type:
-
-* **opening** and **closing** balances: weapons on the facility's books at the period's first and last
-  ledger entry (see below), and of the closing balance how many are in store / on issue / at repair / in
-  transit;
-* the **movements** of the period, counted from the ledger items of the period: receipts (taking on charge,
-  receipts), transfers in (accepted here from another facility), recoveries (lost weapon found, seized /
-  collected weapon registered), transfers out (accepted elsewhere), losses and thefts, disposals
-  (destructions);
-* a **check** = opening + receipts + transfers in + recoveries − transfers out − losses − disposals. It must
-  equal the closing balance, which is computed separately; a row where it does not is printed in red and
-  counted on the first page — never hidden.
-
-How it is computed, in SQL, without loading rows into Python: the period is the ledger entries
-``first_seq .. last_seq`` recorded in [start, end). The books *now* are a grouped count of the weapons table
-(kept equal to the ledger's replay, which ``armoury verify`` proves). A balance at entry *s* is the books now
-with every later ledger item undone: one grouped pass over the items after the period's start, counting by
-register, item type and the ``from_*``/``to_*`` whereabouts of each item (a weapon is on the books of F
-when its facility is F and its whereabouts is in store, on issue, at repair or in transit). The same pass,
-grouped by operation, gives the movements. The balances come from the states an item leaves and enters;
-the movements from what the operation is. The check compares the two, so an item that changes the books
-without being a receipt, transfer, recovery, loss or disposal (an unknown operation, a correction that
-changes a balance, an item edited outside Armoury) shows as a difference, in red.
+:mod:`armoury.reports.return_figures` computes its figures (how, and why they add up by construction, is
+explained there), :mod:`armoury.reports.return_sections` its lists of weapons, open investigations and last
+count; this module puts them together and lays the return out (PDF, CSV, XLSX and JSON all come from the
+same :class:`ReportData`, so they carry the same numbers).
 """
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from armoury.db import Database
-from armoury.domain.enums import TERMINAL_WHEREABOUTS, Category, Register, Whereabouts
+from armoury.domain.enums import Register
 from armoury.i18n import N_, _
 from armoury.reports.base import (
     P_END,
@@ -59,95 +38,33 @@ from armoury.reports.base import (
     period_from,
     period_text,
 )
+from armoury.reports.return_figures import FIGURES, INFLOWS, OUTFLOWS, ReturnLine, compute_lines, period_seqs
+from armoury.reports.return_sections import (
+    LastCount,
+    MovedWeapon,
+    OpenInvestigation,
+    last_count,
+    moved_weapons,
+    open_investigations,
+)
 from armoury.reports.style import Cell, SignatureBlock
 from armoury.security.permissions import Actor
 
-#: The figures of a row, in the order they are printed, with the names the JSON uses.
-FIGURES = (
-    "opening",
-    "receipts",
-    "transfers_in",
-    "recoveries",
-    "transfers_out",
-    "losses",
-    "disposals",
-    "closing",
-    "in_store",
-    "on_issue",
-    "at_repair",
-    "in_transit",
-)
-INFLOWS = ("receipts", "transfers_in", "recoveries")
-OUTFLOWS = ("transfers_out", "losses", "disposals")
-
-_ON_BOOKS = tuple(w.value for w in Whereabouts if w not in TERMINAL_WHEREABOUTS)
-_ON_BOOKS_SQL = ", ".join(f"'{w}'" for w in _ON_BOOKS)
-_BREAKDOWN = {
-    Whereabouts.IN_STORE.value: "in_store",
-    Whereabouts.ISSUED.value: "on_issue",
-    Whereabouts.AT_REPAIR.value: "at_repair",
-    Whereabouts.IN_TRANSIT.value: "in_transit",
-}
-
-
-@dataclass(frozen=True)
-class ReturnLine:
-    """One line of the return: a register, a category and an item type, with its twelve figures."""
-
-    register: Register
-    category: Category
-    item_type_id: int | None
-    item_type: str
-    figures: Mapping[str, int]
-
-    @property
-    def expected_closing(self) -> int:
-        f = self.figures
-        return f["opening"] + sum(f[k] for k in INFLOWS) - sum(f[k] for k in OUTFLOWS)
-
-    @property
-    def difference(self) -> int:
-        """Closing as computed from the balances minus closing as computed from the movements."""
-        return self.figures["closing"] - self.expected_closing
-
-    def __getitem__(self, name: str) -> int:
-        return self.figures[name]
-
-
-@dataclass(frozen=True)
-class MovedWeapon:
-    seq: int
-    recorded_at: datetime
-    serial: str
-    item_type: str
-    register: Register
-    operation: str
-    detail: str
-    document_ref: str
-
-
-@dataclass(frozen=True)
-class OpenInvestigation:
-    number: str
-    kind: str
-    occurred_at: datetime
-    place: str
-    weapons: int
-    days_open: int
-
-
-@dataclass(frozen=True)
-class LastCount:
-    number: str
-    count_type: str
-    started_at: datetime
-    closed_at: datetime | None
-    expected: int
-    found: int
-    missing: int
-    unexpected: int
-    left_open: int
-    checkpoint: str
+__all__ = [
+    "FIGURES",
+    "SPEC",
+    "FacilityInfo",
+    "LastCount",
+    "MonthlyReturn",
+    "MovedWeapon",
+    "OpenInvestigation",
+    "ReturnLine",
+    "build_report",
+    "compute_in",
+    "compute_monthly_return",
+    "return_columns",
+    "return_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -203,310 +120,25 @@ def compute_monthly_return(
 
 def compute_in(session: Session, facility: FacilityInfo, start: datetime, end: datetime) -> MonthlyReturn:
     if session.get_bind().dialect.name == "sqlite":
-        # The grouped passes read the period's items and the facility's weapons once each: a page cache
+        # The grouped passes read the facility's weapons and the period's items once each: a page cache
         # of 64 MB (SQLite's default is 2 MB) keeps the index pages they revisit in memory.
         session.execute(text("PRAGMA cache_size = -65536"))
-    open_seq = _last_seq_before(session, _naive(start))
-    close_seq = max(open_seq, _last_seq_before(session, _naive(end)))
+    open_seq, close_seq = period_seqs(session, start, end)
     fid = facility.id
-
-    figures_by_key: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
-    # The books now, per register, item type and whereabouts: the base of both balances.
-    now: dict[tuple[str, int, str], int] = defaultdict(int)
-    for register, type_id, where, count in session.execute(
-        text(
-            f"SELECT register, item_type_id, whereabouts, count(*) FROM weapons "
-            f"WHERE facility_id = :f AND whereabouts IN ({_ON_BOOKS_SQL}) "
-            f"GROUP BY register, item_type_id, whereabouts"
-        ),
-        {"f": fid},
-    ):
-        now[(register, type_id, where)] += int(count)
-    opening = dict(now)
-    closing = dict(now)
-
-    # Every item after the period's start, grouped: undoing them from the books gives the balances, and
-    # the period's ones, by operation, give the movements.
-    rows = session.execute(
-        text(
-            "SELECT i.register, w.item_type_id, i.operation, "
-            "CASE WHEN i.from_facility_id = :f THEN 1 ELSE 0 END, i.from_whereabouts, "
-            "CASE WHEN i.to_facility_id = :f THEN 1 ELSE 0 END, i.to_whereabouts, "
-            "CASE WHEN i.entry_seq <= :b THEN 1 ELSE 0 END, count(*) "
-            "FROM ledger_items i CROSS JOIN weapons w "
-            "WHERE i.entry_seq > :a AND w.id = i.weapon_id AND (i.from_facility_id = :f OR i.to_facility_id = :f) "
-            "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
-        ),
-        {"f": fid, "a": open_seq, "b": close_seq},
-    )
-    for register, type_id, operation, from_here, from_where, to_here, to_where, in_period, count in rows:
-        count = int(count)
-        was_on = bool(from_here) and from_where in _ON_BOOKS
-        is_on = bool(to_here) and to_where in _ON_BOOKS
-        balances = (opening, closing) if not in_period else (opening,)
-        for balance in balances:
-            if is_on:
-                balance[(register, type_id, to_where)] = balance.get((register, type_id, to_where), 0) - count
-            if was_on:
-                balance[(register, type_id, from_where)] = (
-                    balance.get((register, type_id, from_where), 0) + count
-                )
-        if in_period:
-            column = _movement_column(operation, was_on, is_on, bool(from_here), bool(to_here))
-            if column is not None:
-                figures_by_key[(register, type_id)][column] += count
-
-    for (register, type_id, _where), count in opening.items():
-        if count:
-            figures_by_key[(register, type_id)]["opening"] += count
-    for (register, type_id, where), count in closing.items():
-        if count:
-            figures = figures_by_key[(register, type_id)]
-            figures["closing"] += count
-            figures[_BREAKDOWN[where]] += count
-    types = _item_types(session, {k[1] for k in figures_by_key})
-    lines = []
-    for (register_value, type_id), figures in figures_by_key.items():
-        if not any(figures.values()):
-            continue
-        category, label = types.get(type_id, (Category.OTHER, _("Unknown item type")))
-        lines.append(ReturnLine(Register(register_value), category, type_id, label, dict(figures)))
-    register_order = {r: n for n, r in enumerate(Register)}
-    lines.sort(key=lambda ln: (register_order[ln.register], ln.category.label, ln.item_type))
-
     return MonthlyReturn(
         facility=facility,
         start=start,
         end=end,
         first_seq=open_seq + 1,
         last_seq=close_seq,
-        lines=tuple(lines),
-        lost=_moved(session, fid, open_seq, close_seq, "lost"),
-        recovered=_moved(session, fid, open_seq, close_seq, "recovered"),
-        transferred=_moved(session, fid, open_seq, close_seq, "transferred"),
-        destroyed=_moved(session, fid, open_seq, close_seq, "destroyed"),
-        investigations=_open_investigations(session, fid, end),
-        last_count=_last_count(session, fid, end),
+        lines=compute_lines(session, fid, open_seq, close_seq),
+        lost=moved_weapons(session, fid, open_seq, close_seq, "lost"),
+        recovered=moved_weapons(session, fid, open_seq, close_seq, "recovered"),
+        transferred=moved_weapons(session, fid, open_seq, close_seq, "transferred"),
+        destroyed=moved_weapons(session, fid, open_seq, close_seq, "destroyed"),
+        investigations=open_investigations(session, fid, end),
+        last_count=last_count(session, fid, end),
         checkpoint=checkpoint_in(session),
-    )
-
-
-def _movement_column(operation: str, was_on: bool, is_on: bool, from_here: bool, to_here: bool) -> str | None:
-    """Which movement column an item of the period counts in, from the facility's point of view."""
-    if operation in ("take_on_charge", "receive") and is_on:
-        return "receipts"
-    if operation in ("recover", "register_recovered") and is_on:
-        return "recoveries"
-    if operation == "transfer_accept":
-        if is_on and not from_here:
-            return "transfers_in"
-        if was_on and not to_here:
-            return "transfers_out"
-    if operation == "loss_report" and was_on:
-        return "losses"
-    if operation == "destroy" and was_on:
-        return "disposals"
-    return None
-
-
-def _naive(moment: datetime) -> datetime:
-    """UTC as stored in the columns (naive)."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _last_seq_before(session: Session, moment: datetime) -> int:
-    value = session.execute(
-        text("SELECT max(seq) FROM ledger_entries WHERE recorded_at < :t"), {"t": moment}
-    ).scalar()
-    return int(value or 0)
-
-
-def _item_types(session: Session, ids: set[int]) -> dict[int, tuple[Category, str]]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        text(
-            "SELECT id, category, manufacturer, model, calibre FROM item_types WHERE id IN ("
-            + ", ".join(str(int(i)) for i in ids)
-            + ")"
-        )
-    )
-    found = {}
-    for type_id, category, manufacturer, model, calibre in rows:
-        label = f"{manufacturer} {model}" + (f" ({calibre})" if calibre else "")
-        found[type_id] = (Category(category), label)
-    return found
-
-
-_LIST_SQL = {
-    "lost": "i.operation = 'loss_report' AND i.from_facility_id = :f",
-    "recovered": "i.operation IN ('recover', 'register_recovered') AND i.to_facility_id = :f",
-    "transferred": "i.operation = 'transfer_accept' AND (i.from_facility_id = :f OR i.to_facility_id = :f) "
-    "AND i.from_facility_id <> i.to_facility_id",
-    "destroyed": "i.operation = 'destroy' AND i.from_facility_id = :f",
-}
-
-
-def _moved(session: Session, fid: int, after: int, upto: int, which: str) -> tuple[MovedWeapon, ...]:
-    rows = session.execute(
-        text(
-            "SELECT e.seq, e.recorded_at, w.serial, t.manufacturer, t.model, i.register, i.operation, "
-            "i.to_whereabouts, i.from_facility_id, i.to_facility_id, e.document_ref, e.reason, "
-            "ff.code, tf.code, e.payload "
-            "FROM ledger_items i JOIN ledger_entries e ON e.seq = i.entry_seq "
-            "JOIN weapons w ON w.id = i.weapon_id JOIN item_types t ON t.id = w.item_type_id "
-            "LEFT JOIN facilities ff ON ff.id = i.from_facility_id "
-            "LEFT JOIN facilities tf ON tf.id = i.to_facility_id "
-            f"WHERE i.entry_seq > :a AND i.entry_seq <= :b AND {_LIST_SQL[which]} "
-            "ORDER BY e.seq, i.line"
-        ),
-        {"f": fid, "a": after, "b": upto},
-    )
-    out = []
-    for (
-        seq,
-        at,
-        serial,
-        manufacturer,
-        model,
-        register,
-        operation,
-        to_where,
-        f_from,
-        _f_to,
-        ref,
-        reason,
-        c_from,
-        c_to,
-        payload_text,
-    ) in rows:
-        if which == "lost":
-            detail = Whereabouts(to_where).label
-        elif which == "transferred":
-            detail = (
-                _("Out to {facility}").format(facility=c_to)
-                if f_from == fid
-                else _("In from {facility}").format(facility=c_from)
-            )
-        else:
-            detail = _payload_detail(payload_text, reason or "")
-        out.append(
-            MovedWeapon(
-                seq=int(seq),
-                recorded_at=_as_utc(at),
-                serial=serial,
-                item_type=f"{manufacturer} {model}",
-                register=Register(register),
-                operation=operation,
-                detail=detail,
-                document_ref=ref or "",
-            )
-        )
-    return tuple(out)
-
-
-def _payload_detail(payload_text: str | None, reason: str) -> str:
-    """The operation's own details worth printing (destruction method, place of recovery), then the reason."""
-    try:
-        payload = json.loads(payload_text or "{}")
-    except ValueError:
-        payload = {}
-    parts = [str(payload[k]) for k in ("method", "place", "circumstances", "source") if payload.get(k)]
-    if reason:
-        parts.append(reason)
-    return "; ".join(parts)
-
-
-def _as_utc(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _has_tables(session: Session, *names: str) -> bool:
-    existing = set(inspect(session.connection()).get_table_names())
-    return all(n in existing for n in names)
-
-
-def _open_investigations(session: Session, fid: int, end: datetime) -> tuple[OpenInvestigation, ...]:
-    if not _has_tables(session, "incidents", "incident_weapons"):
-        return ()
-    rows = session.execute(
-        text(
-            "SELECT n.number, n.kind, n.occurred_at, n.place, "
-            "(SELECT count(*) FROM incident_weapons iw WHERE iw.incident_id = n.id) "
-            "FROM incidents n WHERE n.facility_id = :f AND n.status = 'open' ORDER BY n.occurred_at"
-        ),
-        {"f": fid},
-    )
-    now = min(datetime.now(UTC), end)
-    out = []
-    for number, kind, occurred, place, weapons in rows:
-        occurred_at = _as_utc(occurred)
-        out.append(
-            OpenInvestigation(
-                number=number,
-                kind=kind,
-                occurred_at=occurred_at,
-                place=place or "",
-                weapons=int(weapons),
-                days_open=max(0, (now - occurred_at).days),
-            )
-        )
-    return tuple(out)
-
-
-def _last_count(session: Session, fid: int, end: datetime) -> LastCount | None:
-    """The facility's last closed count before the end of the period, and its differences."""
-    if not _has_tables(session, "counts", "count_types", "count_expected", "count_scans"):
-        return None
-    row = session.execute(
-        text(
-            "SELECT c.id, c.number, t.name, c.started_at, c.closed_at, c.close_checkpoint "
-            "FROM counts c JOIN count_types t ON t.id = c.count_type_id "
-            "WHERE c.facility_id = :f AND c.status = 'closed' AND c.closed_at < :end "
-            "ORDER BY c.closed_at DESC LIMIT 1"
-        ),
-        {"f": fid, "end": _naive(end)},
-    ).first()
-    if row is None:
-        return None
-    count_id = row[0]
-    figures = session.execute(
-        text(
-            "SELECT "
-            "(SELECT count(*) FROM count_expected x WHERE x.count_id = :c), "
-            "(SELECT count(DISTINCT s.weapon_id) FROM count_scans s JOIN count_expected x "
-            " ON x.count_id = s.count_id AND x.weapon_id = s.weapon_id WHERE s.count_id = :c), "
-            "(SELECT count(DISTINCT s.weapon_id) FROM count_scans s WHERE s.count_id = :c "
-            " AND s.weapon_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM count_expected x "
-            " WHERE x.count_id = s.count_id AND x.weapon_id = s.weapon_id)) "
-            "+ (SELECT count(*) FROM count_scans s WHERE s.count_id = :c AND s.kind = 'unknown')"
-        ),
-        {"c": count_id},
-    ).one()
-    left_open = 0
-    if _has_tables(session, "count_resolutions"):
-        left_open = int(
-            session.execute(
-                text("SELECT count(*) FROM count_resolutions WHERE count_id = :c AND action = 'left_open'"),
-                {"c": count_id},
-            ).scalar()
-            or 0
-        )
-    expected, found, unexpected = (int(v or 0) for v in figures)
-    return LastCount(
-        number=row[1],
-        count_type=row[2],
-        started_at=_as_utc(row[3]),
-        closed_at=_as_utc(row[4]) if row[4] is not None else None,
-        expected=expected,
-        found=found,
-        missing=expected - found,
-        unexpected=unexpected,
-        left_open=left_open,
-        checkpoint=row[5] or "",
     )
 
 
