@@ -1,10 +1,11 @@
-"""The panel on the right: everything about the selected weapon, its markings, photos and history."""
+"""The panel on the right: everything about the selected weapon, its markings, tracing requests (recovered
+and evidence weapons), photos and history."""
 
 from __future__ import annotations
 
 import importlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QTreeWidget,
     QTreeWidgetItem,
@@ -23,9 +25,11 @@ from PySide6.QtWidgets import (
 from armoury.domain.enums import Register
 from armoury.errors import ArmouryError
 from armoury.i18n import _
+from armoury.security.permissions import Permission
 from ui.context import AppContext
 
 if TYPE_CHECKING:
+    from armoury.services.tracing import TracingRequestInfo
     from armoury.services.weapons import WeaponDetail
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,7 @@ class DetailPanel(QScrollArea):
         self.markings_box = QGroupBox(_("Markings"))
         self.markings = QVBoxLayout(self.markings_box)
         layout.addWidget(self.markings_box)
+        layout.addWidget(self._build_tracing_box())
         self.photos_box = QGroupBox(_("Photos"))
         self.photos = QHBoxLayout(self.photos_box)
         layout.addWidget(self.photos_box)
@@ -76,7 +81,37 @@ class DetailPanel(QScrollArea):
         layout.addWidget(self.history_box)
         layout.addStretch()
         self.setWidget(inner)
+        self.current_dialog: Any = None
         self.show_weapon(None)
+
+    def _build_tracing_box(self) -> QGroupBox:
+        self.tracing_box = QGroupBox(_("Tracing requests"))
+        box_layout = QVBoxLayout(self.tracing_box)
+        self.tracing = QTreeWidget()
+        self.tracing.setObjectName("tracing")
+        self.tracing.setHeaderLabels([_("Sent on"), _("Sent to"), _("Reference"), _("Answer")])
+        self.tracing.setRootIsDecorated(False)
+        self.tracing.setWordWrap(True)
+        self.tracing.header().setStretchLastSection(True)
+        self.tracing.setMaximumHeight(140)
+        self.tracing.currentItemChanged.connect(lambda *_args: self._update_tracing_buttons())
+        box_layout.addWidget(self.tracing)
+        self.tracing_note = QLabel("")
+        self.tracing_note.setWordWrap(True)
+        box_layout.addWidget(self.tracing_note)
+        buttons = QHBoxLayout()
+        self.new_request_button = QPushButton(_("New tracing request…"))
+        self.new_request_button.setObjectName("newTracingRequest")
+        self.new_request_button.clicked.connect(self.new_tracing_request)
+        self.answer_button = QPushButton(_("Record answer…"))
+        self.answer_button.setObjectName("answerTracingRequest")
+        self.answer_button.clicked.connect(self.answer_tracing_request)
+        buttons.addWidget(self.new_request_button)
+        buttons.addWidget(self.answer_button)
+        buttons.addStretch()
+        box_layout.addLayout(buttons)
+        self.tracing_requests: list[TracingRequestInfo] = []
+        return self.tracing_box
 
     def _clear(self, layout: QFormLayout | QVBoxLayout | QHBoxLayout) -> None:
         while layout.count():
@@ -117,9 +152,12 @@ class DetailPanel(QScrollArea):
         for layout in (self.fields, self.markings, self.photos):
             self._clear(layout)
         self.history.clear()
+        self.tracing.clear()
+        self.tracing_requests = []
         visible = weapon is not None
         for box in (self.fields_box, self.markings_box, self.photos_box, self.history_box):
             box.setVisible(visible)
+        self.tracing_box.setVisible(False)
         if weapon is None:
             self.title.setText(_("No weapon selected"))
             self.subtitle.setText(_("Select a weapon in the table, or scan its label."))
@@ -186,6 +224,7 @@ class DetailPanel(QScrollArea):
             label = QLabel(text)
             label.setWordWrap(True)
             self.markings.addWidget(label)
+        self._show_tracing(weapon)
         if not weapon.photos:
             self.photos.addWidget(QLabel(_("No photos.")))
         from armoury.services import weapons
@@ -207,6 +246,74 @@ class DetailPanel(QScrollArea):
             self.photos.addWidget(thumb)
         self.photos.addStretch()
         self._show_history(weapon.id)
+
+    # --- tracing requests (recovered and evidence weapons) ---------------------------------------------
+
+    def _show_tracing(self, weapon: WeaponDetail) -> None:
+        from armoury.services import tracing
+
+        if weapon.register not in tracing.TRACED_REGISTERS:
+            return
+        self.tracing_box.setVisible(True)
+        may_record = self.context.can(Permission.RECOVER, weapon.facility_id)
+        self.new_request_button.setVisible(may_record)
+        self.answer_button.setVisible(may_record)
+        try:
+            self.tracing_requests = tracing.requests_for(self.context.db, self.context.actor, weapon.id)
+        except ArmouryError as error:
+            self.tracing_note.setText(error.message)
+            return
+        for request in self.tracing_requests:
+            answer = (
+                f"{request.answered_on.isoformat()}: {request.answer}"
+                if request.answered_on is not None
+                else _("no answer yet")
+            )
+            item = QTreeWidgetItem([request.sent_on.isoformat(), request.sent_to, request.reference, answer])
+            for column in range(4):
+                item.setToolTip(column, request.details or request.summary)
+            self.tracing.addTopLevelItem(item)
+        self.tracing_note.setText("" if self.tracing_requests else _("No tracing request sent yet."))
+        open_rows = [i for i, r in enumerate(self.tracing_requests) if r.is_open]
+        if open_rows:
+            self.tracing.setCurrentItem(self.tracing.topLevelItem(open_rows[0]))
+        self._update_tracing_buttons()
+
+    def selected_tracing_request(self) -> TracingRequestInfo | None:
+        row = (
+            self.tracing.indexOfTopLevelItem(self.tracing.currentItem()) if self.tracing.currentItem() else -1
+        )
+        return self.tracing_requests[row] if 0 <= row < len(self.tracing_requests) else None
+
+    def _update_tracing_buttons(self) -> None:
+        selected = self.selected_tracing_request()
+        self.answer_button.setEnabled(selected is not None and selected.is_open)
+
+    def _open_tracing_dialog(self, dialog: Any) -> Any:
+        weapon_id = self.weapon.id if self.weapon is not None else None
+        dialog.saved.connect(lambda _info: self.show_weapon_id(weapon_id))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.current_dialog = dialog
+        return dialog
+
+    def new_tracing_request(self) -> Any:
+        """Open the dialog that records a tracing request for the weapon shown."""
+        from ui.dialogs.tracing_dialog import TracingRequestDialog
+
+        if self.weapon is None:
+            return None
+        label = f"{self.weapon.item_type} {self.weapon.serial}"
+        return self._open_tracing_dialog(TracingRequestDialog(self.context, self.weapon.id, label, self))
+
+    def answer_tracing_request(self) -> Any:
+        """Open the dialog that records the answer to the selected open request."""
+        from ui.dialogs.tracing_dialog import TracingAnswerDialog
+
+        request = self.selected_tracing_request()
+        if request is None or not request.is_open:
+            return None
+        return self._open_tracing_dialog(TracingAnswerDialog(self.context, request, self))
 
     def _show_history(self, weapon_id: int) -> None:
         try:

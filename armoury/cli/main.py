@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "armoury.cli.cmd_counts",
     "armoury.cli.cmd_inspections",
     "armoury.cli.cmd_reports",
+    "armoury.cli.cmd_tracing",
 )
 
 

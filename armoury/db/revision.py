@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-SCHEMA_REVISION = "0008_books_indexes"
+SCHEMA_REVISION = "0010_tracing_requests"
 
 
 def stored_revision(engine: Engine) -> str | None:

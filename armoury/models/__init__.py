@@ -15,6 +15,7 @@ from armoury.models.depot import (
 )
 from armoury.models.security import User, UserFacility
 from armoury.models.settings import Setting
+from armoury.models.tracing import TracingRequest
 
 __all__ = [
     "Base",
@@ -25,6 +26,7 @@ __all__ = [
     "Rack",
     "Setting",
     "StorageArea",
+    "TracingRequest",
     "UTCDateTime",
     "Unit",
     "User",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -359,8 +359,37 @@ def overdue_returns(db: Database, actor: Actor, params: Mapping[str, Any]) -> Re
 # --------------------------------------------------------------------------------------------- registers
 
 
+def _tracing_lines(session: Session, weapon_ids: list[int]) -> dict[int, list[str]]:
+    """Each weapon's tracing requests, oldest first, one line each (sent, to whom, reference, answer)."""
+    from armoury.services.tracing import describe_request
+
+    lines: dict[int, list[str]] = {}
+    for start in range(0, len(weapon_ids), 500):
+        chunk = ", ".join(str(int(i)) for i in weapon_ids[start : start + 500])
+        for weapon_id, sent_on, sent_to, reference, answered_on, answer in session.execute(
+            text(
+                "SELECT weapon_id, sent_on, sent_to, reference, answered_on, answer FROM tracing_requests "
+                f"WHERE weapon_id IN ({chunk}) ORDER BY weapon_id, sent_on, id"
+            )
+        ):
+            lines.setdefault(weapon_id, []).append(
+                describe_request(_as_date(sent_on), sent_to, reference, _as_date_or_none(answered_on), answer)
+            )
+    return lines
+
+
+def _as_date_or_none(value: Any) -> date | None:
+    return None if value is None else _as_date(value)
+
+
+def _as_date(value: Any) -> date:
+    # Plain SQL on SQLite returns dates as ISO text.
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def recovered_register(db: Database, actor: Actor, params: Mapping[str, Any]) -> ReportData:
-    """The recovered / seized materiel register with what tracing needs: markings and circumstances."""
+    """The recovered / seized materiel register with what tracing needs: markings, circumstances and the
+    tracing requests sent and answered."""
     facility, user = _open(db, actor, params)
     with db.read() as session:
         checkpoint = checkpoint_in(session)
@@ -389,10 +418,12 @@ def recovered_register(db: Database, actor: Actor, params: Mapping[str, Any]) ->
                 markings.setdefault(weapon_id, []).append(
                     f"{kind}: {transcription}{where}" + (f" ({extra})" if extra else "")
                 )
+        tracing = _tracing_lines(session, ids)
     where_label = {w.value: w.label for w in Whereabouts}
     table_rows = [
         [r[7], r[1], f"{r[2]} {r[3]}", r[4] or "", r[5] or "", r[6], r[8] or "", r[9] or "", r[10] or "",
-         r[11] or "", "\n".join(markings.get(r[0], [])), where_label.get(r[12], r[12])]
+         r[11] or "", "\n".join(markings.get(r[0], [])), "\n".join(tracing.get(r[0], [])),
+         where_label.get(r[12], r[12])]
         for r in rows
     ]  # fmt: skip
     return _base(
@@ -418,6 +449,7 @@ def recovered_register(db: Database, actor: Actor, params: Mapping[str, Any]) ->
                     Column("case_reference", _("Case ref."), 18),
                     Column("circumstances", _("Circumstances"), 34),
                     Column("markings", _("Markings (for tracing)"), 36),
+                    Column("tracing", _("Tracing requests"), 44),
                     Column("whereabouts", _("Now"), 16),
                 ],
                 rows=table_rows,
@@ -521,7 +553,7 @@ SPECS = (
     ReportSpec(
         "recovered-register",
         N_("Recovered materiel register"),
-        N_("Recovered / seized weapons with circumstances, case references and markings for tracing."),
+        N_("Recovered / seized weapons with circumstances, case references, markings and tracing requests."),
         (P_FACILITY,),
         recovered_register,
     ),

@@ -62,6 +62,8 @@ ACTION_LABELS: dict[str, str] = {
     "restore_refused": N_("Restore refused"),
     "export": N_("Data exported"),
     "report_printed": N_("Report printed"),
+    "tracing_requested": N_("Tracing request recorded"),
+    "tracing_answered": N_("Tracing answer recorded"),
 }
 
 
