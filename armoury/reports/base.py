@@ -58,6 +58,7 @@ class Column:
     width_mm: float
     numeric: bool = False
     pdf: bool = True  # False: in the data exports only (e.g. ids)
+    grouped: bool = True  # False: an integer printed without a thousands separator (a year: 1961)
 
 
 @dataclass
@@ -339,6 +340,12 @@ def _qr_heading(doc: ReportDocument, block: QrHeadingBlock) -> None:
     doc.flowable(table)
 
 
+def _pdf_value(value: Any, column: Column) -> Any:
+    if not column.grouped and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 def _pdf_table(doc: ReportDocument, block: TableBlock) -> None:
     if block.title:
         doc.heading(block.title, block.heading_level)
@@ -362,7 +369,7 @@ def _pdf_table(doc: ReportDocument, block: TableBlock) -> None:
                 _qr_heading(doc, heading)
             else:
                 rows.append(Section(str(plain(current))))
-        rows.append([row[i] for i in shown])
+        rows.append([_pdf_value(row[i], block.columns[i]) for i in shown])
     if rows or not block.rows:
         doc.table(header, rows, widths, numeric, total_rows=block.total_rows, empty_text=block.empty_text)
 

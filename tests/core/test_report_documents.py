@@ -262,3 +262,18 @@ def test_holdings_overdue_and_hand_receipt_from_a_real_issue(sqlite_db: Database
     assert sorted(r["serial"] for r in rows) == sorted(serials) and all(
         r["hours_overdue"] >= 29 for r in rows
     )
+
+
+def test_a_year_prints_without_a_thousands_separator_and_stays_a_number_in_json() -> None:
+    from armoury.reports.base import Column, ReportData, TableBlock
+
+    columns = [Column("serial", "Serial", 30), Column("year", "Year", 15, numeric=True, grouped=False)]
+    columns.append(Column("count", "Count", 15, numeric=True))
+    report = ReportData(
+        kind="test", title="Years", depot_name="Depot", generated_by="tester",
+        blocks=[TableBlock(name="t", title="", columns=columns, rows=[["AK-1", 1961, 12345]])],
+    )  # fmt: skip
+    text = PdfReader(io.BytesIO(_bytes(report, OutputFormat.PDF))).pages[0].extract_text()
+    assert "1961" in text and "1,961" not in text
+    assert "12,345" in text  # other integers keep their separator
+    assert json.loads(_bytes(report, OutputFormat.JSON))["tables"]["t"][0]["year"] == 1961
