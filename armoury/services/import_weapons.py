@@ -2,25 +2,30 @@
 
 Validation loads what it compares against once — the catalogue, facilities, racks, the serial keys and
 skeletons of the item types named in the file and the occupied slots of the racks named in the file — and
-then checks each row without a query. Writing is one Core bulk insert in the caller's write transaction,
-followed by the take-on-charge ledger entry for all the new weapons.
+then checks each row without a query. Writing is one bulk insert in the caller's write transaction,
+followed by the take-on-charge ledger entry for all the new weapons. On SQLite the weapon rows go to the
+driver as plain tuples with their ids given (the transaction holds the write lock), and
+:func:`bulk_load` sets aside what makes a large insert slow there (armoury/db/search_index.py); on
+PostgreSQL they go through a Core insert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from armoury.db.search_index import bulk_weapon_inserts
+from armoury.db.search_index import bulk_weapon_inserts, checks_after
 from armoury.domain.enums import Category, Condition, Register, Whereabouts
 from armoury.domain.serials import is_valid_serial
 from armoury.i18n import _
 from armoury.models import Facility, ItemType, Rack, Weapon, utcnow
+from armoury.models.ledger import LedgerEntry
 from armoury.security.permissions import Actor, Permission
 from armoury.services.import_rows import (
     ITEM_COLUMNS,
@@ -33,12 +38,14 @@ from armoury.services.import_rows import (
     parse_date,
     parse_int,
 )
+from armoury.services.ledger import LEDGER_ITEMS
 from armoury.services.tabular import FORMULA_PREFIXES, unneutralize
 from armoury.services.tabular import Table as DataTable
 from armoury.services.taking_on_charge import record_take_on_charge
 
 YEAR_MIN = 1800
 WEAPONS: Table = Weapon.__table__  # type: ignore[assignment]  # Core insert, no ORM bookkeeping
+LEDGER_ENTRIES: Table = LedgerEntry.__table__  # type: ignore[assignment]
 _CHUNK = 500
 
 # Longest text each column holds (the model's String lengths).
@@ -65,17 +72,36 @@ _TEXT_COLUMNS = (
 )
 
 _DETAIL_COLUMNS = tuple(name for name in _TEXT_COLUMNS if name != "notes")
+# The columns of a planned weapon row, in order; the first holds the item type's key until it is written.
+WEAPON_COLUMNS = (
+    "item_type_id",
+    "serial",
+    "serial_key",
+    "serial_skeleton",
+    "year_of_manufacture",
+    "register",
+    *_DETAIL_COLUMNS,
+    "recovered_on",
+    "facility_id",
+    "whereabouts",
+    "rack_id",
+    "slot",
+    "holder_id",
+    "condition",
+    "notes",
+    "created_at",
+)
 
 TypeKey = tuple[str, str]
 
 
 @dataclass
 class ItemsPlan:
-    """What the writer needs: new item types (by key) and the weapons to insert."""
+    """What the writer needs: new item types (by key) and the weapon rows to insert (``WEAPON_COLUMNS``)."""
 
     type_ids: dict[TypeKey, int] = field(default_factory=dict)
     new_types: dict[TypeKey, dict[str, Any]] = field(default_factory=dict)
-    weapons: list[dict[str, Any]] = field(default_factory=list)
+    weapons: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class _KeyCache(dict[str, str]):
@@ -253,24 +279,9 @@ def validate_items(session: Session, actor: Actor, table: DataTable, columns: Co
             continue
         plan.valid += 1
         items.weapons.append(
-            {
-                "type": tkey,
-                "serial": serial,
-                "serial_key": skey,
-                "serial_skeleton": skeleton,
-                "year_of_manufacture": year,
-                "register": register,
-                **details,
-                "facility_id": facility_id,
-                "whereabouts": Whereabouts.IN_STORE,
-                "rack_id": rack_id,
-                "slot": slot,
-                "holder_id": None,
-                "condition": condition,
-                "notes": row["notes"],
-                "created_at": now,
-            }
-        )
+            (tkey, serial, skey, skeleton, year, register, *details, facility_id, Whereabouts.IN_STORE,
+             rack_id, slot, None, condition, row["notes"], now)
+        )  # fmt: skip
     plan.data = items
 
 
@@ -403,10 +414,9 @@ def _placement(
     return rack_id, slot, facility_id
 
 
-def _register(row: dict[str, str], number: int, label: Any, plan: Plan) -> tuple[Register, dict[str, Any]]:
-    """The register and its details (contingent, recovery), recording their errors."""
-    details: dict[str, Any] = {name: row[name] for name in _DETAIL_COLUMNS}
-    details["recovered_on"] = None
+def _register(row: dict[str, str], number: int, label: Any, plan: Plan) -> tuple[Register, list[Any]]:
+    """The register and its details (``_DETAIL_COLUMNS``, then the recovery date), recording their errors."""
+    details: list[Any] = [row[name] for name in _DETAIL_COLUMNS]
     register = Register.NATIONAL
     text = row["register"]
     if text:
@@ -415,12 +425,13 @@ def _register(row: dict[str, str], number: int, label: Any, plan: Plan) -> tuple
             plan.error(number, label("register"), _("Unknown register: {value}.").format(value=text))
         else:
             register = parsed
-    if register is Register.CONTINGENT and not details["contingent_country"]:
+    if register is Register.CONTINGENT and not row["contingent_country"]:
         plan.error(
             number,
             label("contingent_country"),
             _("A contingent-owned weapon needs the contributing country."),
         )
+    recovered = None
     recovered_text = row["recovered_on"]
     if recovered_text:
         recovered = parse_date(recovered_text)
@@ -430,7 +441,7 @@ def _register(row: dict[str, str], number: int, label: Any, plan: Plan) -> tuple
                 label("recovered_on"),
                 _("Not a date: {value} (write it as 2024-03-31).").format(value=recovered_text),
             )
-        details["recovered_on"] = recovered
+    details.append(recovered)
     return register, details
 
 
@@ -439,7 +450,7 @@ def write_items(session: Session, actor: Actor, plan: Plan, source: str) -> tupl
     items: ItemsPlan = plan.data
     connection = session.connection()
     type_ids = dict(items.type_ids)
-    used = {w["type"] for w in items.weapons}
+    used = {w[0] for w in items.weapons}
     created_types = 0
     for tkey, values in items.new_types.items():
         if tkey in used:
@@ -447,13 +458,10 @@ def write_items(session: Session, actor: Actor, plan: Plan, source: str) -> tupl
                 insert(ItemType).returning(ItemType.id), [values]
             ).scalar_one()
             created_types += 1
-    rows = []
-    for weapon in items.weapons:
-        values = dict(weapon)
-        values["item_type_id"] = type_ids[values.pop("type")]
-        rows.append(values)
-    weapon_ids = insert_weapons(session, rows)
-    record_take_on_charge(session, actor, weapon_ids, source="import", document_ref=source)
+    rows = [(type_ids[w[0]], *w[1:]) for w in items.weapons]
+    with bulk_load(session, len(rows)):
+        weapon_ids = _insert_rows(session, WEAPON_COLUMNS, rows)
+        record_take_on_charge(session, actor, weapon_ids, source="import", document_ref=source)
     return len(rows), {"weapons": len(rows), "item_types": created_types}
 
 
@@ -461,10 +469,50 @@ def insert_weapons(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Bulk-insert weapon rows (every key present in every row); return their ids in row order."""
     if not rows:
         return []
+    columns = tuple(rows[0])
+    with bulk_load(session, len(rows)):
+        return _insert_rows(session, columns, [tuple(r[c] for c in columns) for r in rows])
+
+
+@contextmanager
+def bulk_load(session: Session, count: int) -> Iterator[None]:
+    """Write ``count`` new weapons, and the ledger entry taking them on charge, inside this block.
+
+    On SQLite the search trigger, and for a large load the secondary indexes of ``weapons``, are set aside
+    until the block ends, and the CHECK constraints of every row the block adds to ``weapons``,
+    ``ledger_entries`` and ``ledger_items`` are checked once, at its end (armoury/db/search_index.py).
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before_id = connection.execute(select(func.coalesce(func.max(Weapon.id), 0))).scalar_one()
+    before_seq = connection.execute(select(func.coalesce(func.max(LedgerEntry.seq), 0))).scalar_one()
+    new_rows = [
+        (WEAPONS, WEAPONS.c.id > before_id),
+        (LEDGER_ENTRIES, LEDGER_ENTRIES.c.seq > before_seq),
+        (LEDGER_ITEMS, LEDGER_ITEMS.c.entry_seq > before_seq),
+    ]
+    with bulk_weapon_inserts(connection, count), checks_after(connection, new_rows):
+        yield
+
+
+def _insert_rows(session: Session, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> list[int]:
+    """Insert weapon rows (values in ``columns`` order); return their ids in row order."""
+    if not rows:
+        return []
     connection = session.connection()
     before = connection.execute(select(func.coalesce(func.max(Weapon.id), 0))).scalar_one()
-    with bulk_weapon_inserts(connection):
-        connection.execute(insert(WEAPONS), rows)
+    if connection.dialect.name == "sqlite":
+        # The write transaction holds SQLite's write lock, so nobody else takes ids meanwhile: the new
+        # weapons get the next ones, given explicitly, and the driver gets plain tuples.
+        placeholders = ", ".join("?" * (len(columns) + 1))
+        connection.exec_driver_sql(
+            f"INSERT INTO weapons (id, {', '.join(columns)}) VALUES ({placeholders})",
+            _driver_rows(connection, columns, rows, before + 1),
+        )
+        return list(range(before + 1, before + 1 + len(rows)))
+    connection.execute(insert(WEAPONS), [dict(zip(columns, row, strict=True)) for row in rows])
     # Ids above the old maximum that carry our (type, serial key) pairs are ours; the unique index makes
     # the pair exact even if another workstation inserted weapons meanwhile (PostgreSQL).
     ids = {
@@ -473,4 +521,30 @@ def insert_weapons(session: Session, rows: list[dict[str, Any]]) -> list[int]:
             select(Weapon.id, Weapon.item_type_id, Weapon.serial_key).where(Weapon.id > before)
         )
     }
-    return [ids[(r["item_type_id"], r["serial_key"])] for r in rows]
+    type_at, key_at = columns.index("item_type_id"), columns.index("serial_key")
+    return [ids[(r[type_at], r[key_at])] for r in rows]
+
+
+def _driver_rows(
+    connection: Connection, columns: Sequence[str], rows: list[tuple[Any, ...]], first_id: int
+) -> list[tuple[Any, ...]]:
+    """(id, values...) as the driver takes them, ids counting from ``first_id``. Values go through their
+    column type's bind processor (enums to their text, times to SQLite's text form), as SQLAlchemy would
+    send them; a file repeats the same few values, so each distinct one is converted once."""
+    dialect = connection.dialect
+    converters: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = []
+    for position, name in enumerate(columns):
+        bind = WEAPONS.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if bind is not None:
+            converters.append((position + 1, bind, {}))
+    result = []
+    for weapon_id, row in enumerate(rows, first_id):
+        values = [weapon_id, *row]
+        for position, convert, done in converters:
+            value = values[position]
+            if value is not None:
+                if value not in done:
+                    done[value] = convert(value)
+                values[position] = done[value]
+        result.append(tuple(values))
+    return result

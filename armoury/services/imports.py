@@ -9,8 +9,8 @@ transaction that validated it:
 * ``skip_invalid`` writes the good rows and saves the rejected ones to ``<file>.rejected.csv`` next to
   the input, with an extra ``error`` column.
 
-Rows are written with SQLAlchemy Core bulk inserts; existing codes and serials are loaded into sets once
-per import, so validation makes no query per row. The columns, their French names and the rules are
+Rows are written with bulk inserts (weapons: see armoury/services/import_weapons.py); existing codes and
+serials are loaded into sets once per import, so validation makes no query per row. The columns, their French names and the rules are
 documented in docs/import-format.md.
 """
 

@@ -37,10 +37,15 @@ def record_take_on_charge(
     if not weapon_ids:
         return
     ids = list(dict.fromkeys(weapon_ids))
+    # The weapons of a bulk insert have consecutive ids: one range then replaces many chunks of listed ids.
+    consecutive = ids == list(range(ids[0], ids[0] + len(ids)))
+    step = len(ids) if consecutive else _CHUNK
     states: dict[int, Any] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        already = session.scalar(select(LedgerItem.weapon_id).where(LedgerItem.weapon_id.in_(chunk)).limit(1))
+    for start in range(0, len(ids), step):
+        chunk = ids[start : start + step]
+        already = session.scalar(
+            select(LedgerItem.weapon_id).where(_among(LedgerItem.weapon_id, chunk, consecutive)).limit(1)
+        )
         if already is not None:
             raise ConflictError(
                 _("Weapon {weapon} is already on the books.").format(weapon=already),
@@ -56,7 +61,7 @@ def record_take_on_charge(
                 Weapon.holder_id,
                 Weapon.condition,
                 Weapon.register,
-            ).where(Weapon.id.in_(chunk))
+            ).where(_among(Weapon.id, chunk, consecutive))
         ):
             states[row[0]] = WeaponState(row[1], row[2], row[3], row[4], row[5], row[6], row[7])
     changes = [ItemChange(weapon_id, None, states[weapon_id]) for weapon_id in ids]
@@ -73,3 +78,8 @@ def record_take_on_charge(
         payload={"source": source},
         apply=False,
     )
+
+
+def _among(column: Any, ids: list[int], consecutive: bool) -> Any:
+    """``column`` is one of ``ids``: as a range when they are consecutive, else as a list."""
+    return column.between(ids[0], ids[-1]) if consecutive else column.in_(ids)

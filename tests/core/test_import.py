@@ -340,3 +340,148 @@ def test_imported_weapons_are_found_by_search_and_the_search_trigger_is_back(any
                 .all()
             )
         assert "search_weapons_ai" in names
+
+
+# --- the bulk path (armoury/db/search_index.py): index rebuild, checks at the end, all-or-nothing ------
+
+
+def fresh_db(template: Path, path: Path) -> Database:
+    shutil.copyfile(template, path)
+    return Database(f"sqlite:///{path}")
+
+
+def schema_objects(db: Database) -> list[tuple[str, str, str]]:
+    with db.engine.connect() as connection:
+        return [
+            (kind, name, sql or "")
+            for kind, name, sql in connection.exec_driver_sql(
+                "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'weapons' ORDER BY name"
+            )
+        ]
+
+
+def weapon_rows(db: Database) -> list[dict[str, object]]:
+    """Every weapon with its take-on-charge item, all but the time it was written."""
+    with db.engine.connect() as connection:
+        result = connection.exec_driver_sql(
+            "SELECT w.*, i.entry_seq, i.to_rack_id, i.to_slot FROM weapons AS w "
+            "JOIN ledger_items AS i ON i.weapon_id = w.id ORDER BY w.id"
+        )
+        return [{k: v for k, v in row._mapping.items() if k != "created_at"} for row in result]
+
+
+def many_items(path: Path, count: int) -> Path:
+    """``count`` weapons on racks R01 (slots), P01 and M01 (no slots)."""
+    lines = ["serial,manufacturer,model,facility_code,rack_code,slot,register,contingent_country"]
+    for n in range(count):
+        if n < 10:
+            lines.append(f"AK-{n:04d},Izhmash,AKM,DEP,R01,{n + 1},national,")
+        elif n % 2:
+            lines.append(f"GL-{n:04d},Glock,17,DEP,P01,,contingent,Sénégal")
+        else:
+            lines.append(f"FAL {n:04d},FN Herstal,FAL,MIS,M01,,,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_large_import_rebuilds_indexes_and_gives_the_same_result(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from armoury.db import search_index
+    from armoury.services.ledger import verify_unchecked
+
+    items = many_items(tmp_path / "items.csv", 60)
+    results = []
+    for name, threshold in (("row_by_row", 10**9), ("rebuilt", 1)):
+        monkeypatch.setattr(search_index, "REBUILD_MIN_ROWS", threshold)
+        db = fresh_db(sqlite_template, tmp_path / f"{name}.sqlite3")
+        actor = create_user(db, "store", Role.STOREKEEPER)
+        load_depot(db, actor, items=False)
+        dropped: list[str] = []
+        with db.engine.connect() as connection:
+            dropped = [n for n, _sql in search_index._indexes_to_rebuild(connection, 60)]
+        report = import_file(db, actor, "items", items)
+        assert report.ok and report.written == 60
+        assert verify_unchecked(db).ok
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        found = weapon_ids(db, actor, "GL-0011")
+        results.append((dropped, schema_objects(db), weapon_rows(db), found))
+        db.dispose()
+    (none, schema_a, rows_a, found_a), (dropped, schema_b, rows_b, found_b) = results
+    # The rebuild path dropped every non-unique index of weapons and put each back exactly.
+    assert none == [] and "ix_weapons_serial_key" in dropped and "uq_weapons_rack_slot" not in dropped
+    assert schema_a == schema_b
+    # Same weapons, same take-on-charge items, same search hits.
+    assert rows_a == rows_b and len(rows_a) == 60
+    assert found_a == found_b and len(found_a) == 1
+
+
+def weapon_ids(db: Database, actor: Actor, text: str) -> list[int]:
+    from armoury.services.browse import WeaponFilter
+    from armoury.services.browse import weapon_ids as search
+
+    return list(search(db, actor, WeaponFilter(text=text)))
+
+
+def test_failed_large_import_leaves_the_database_and_its_indexes_unchanged(
+    sqlite_db: Database, store: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from armoury.db import search_index
+    from armoury.services import import_weapons
+
+    load_depot(sqlite_db, store, items=False)
+    before, schema = counts(sqlite_db), schema_objects(sqlite_db)
+    monkeypatch.setattr(search_index, "REBUILD_MIN_ROWS", 1)
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    # The weapons are written, indexes dropped and checks off when the ledger entry fails.
+    monkeypatch.setattr(import_weapons, "record_take_on_charge", fail)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        import_file(sqlite_db, store, "items", many_items(tmp_path / "items.csv", 30))
+    assert counts(sqlite_db) == before
+    assert schema_objects(sqlite_db) == schema
+    with sqlite_db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA ignore_check_constraints").scalar() == 0
+        assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "refusal"),
+    [
+        ("year_of_manufacture", 1700, "year_range"),  # a CHECK constraint, checked at the end in bulk
+        ("serial_key", "kt4810", "UNIQUE|unique|duplicate"),  # the unique index always stays
+    ],
+)
+def test_the_database_still_refuses_what_validation_let_through(
+    any_db: Database, monkeypatch: pytest.MonkeyPatch, column: str, value: object, refusal: str
+) -> None:
+    """Were validation ever to miss a bad row, the bulk path refuses it as a row-by-row insert would."""
+    from sqlalchemy.exc import IntegrityError
+
+    from armoury.db import search_index
+    from armoury.services import imports
+    from armoury.services.import_weapons import WEAPON_COLUMNS, validate_items
+
+    actor = create_user(any_db, "store", Role.STOREKEEPER)
+    load_depot(any_db, actor)
+    before = counts(any_db)
+    monkeypatch.setattr(search_index, "REBUILD_MIN_ROWS", 1)
+    position = WEAPON_COLUMNS.index(column)
+
+    def spoil(*args: object) -> None:
+        validate_items(*args)  # type: ignore[arg-type]
+        plan = args[-1]
+        weapons = plan.data.weapons  # type: ignore[attr-defined]
+        weapons[0] = (*weapons[0][:position], value, *weapons[0][position + 1 :])
+
+    spec, _validate, write = imports._KINDS["items"]
+    monkeypatch.setitem(imports._KINDS, "items", (spec, spoil, write))
+    with pytest.raises(IntegrityError, match=refusal):
+        import_file(any_db, actor, "items", DATA / "items_fr_bom_semicolon.csv")
+    assert counts(any_db) == before
+    if any_db.is_sqlite:
+        with any_db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA ignore_check_constraints").scalar() == 0
