@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +29,17 @@ from armoury.models import Person, Weapon
 from armoury.models.ledger import GENESIS_HASH, LedgerEntry, LedgerItem, LedgerOperation
 from armoury.security.permissions import Actor, Permission
 from armoury.services.guard import authorize
+from armoury.services.ledger_chunks import (
+    ENTERS_BOOKS,
+    Slice,
+    check_slice,
+    links,
+    rows,
+    same_place,
+    same_state,
+    scan,
+    state_key_sql,
+)
 
 # PostgreSQL advisory lock key that serializes appends (the next seq is max + 1).
 _LEDGER_LOCK_KEY = 0x41524D4C  # "ARML"
@@ -356,34 +367,38 @@ class _Problems:
             self.items.append(message)
 
 
-_ENTRY_SQL = (
-    "SELECT seq, recorded_at, operation, facility_id, actor_user_id, actor_username, witness_ids, "
-    "document_ref, reason, corrects_seq, payload, prev_hash, hash FROM ledger_entries ORDER BY seq"
-)
-_ITEM_SQL = "SELECT entry_seq, " + ", ".join(ITEM_COLUMNS) + " FROM ledger_items ORDER BY entry_seq, line"
-
-
-def _stream(connection: Connection, sql: str, name: str) -> Iterator[tuple[Any, ...]]:
-    """Rows as plain tuples straight from the driver, in the connection's transaction (server-side cursor
-    on PostgreSQL, so a million entries never sit in memory at once)."""
+def _scan(
+    connection: Connection, lo: int, hi: int, checkpoint: Checkpoint | None = None, last: bool = False
+) -> Slice:
+    """:func:`ledger_chunks.scan` on the verify transaction's own connection (the same snapshot)."""
     raw: Any = connection.connection.dbapi_connection
-    if connection.dialect.name == "postgresql":
-        cursor = raw.cursor(name=name)
-        cursor.itersize = 20_000
-    else:
-        cursor = raw.cursor()
-    try:
-        cursor.execute(sql)
-        while True:
-            rows = cursor.fetchmany(20_000)
-            if not rows:
-                return
-            yield from rows
-    finally:
-        cursor.close()
+    checkpoint_seq = checkpoint.seq if checkpoint is not None else -1
+    return scan(raw, connection.dialect.name, lo, hi, checkpoint_seq, last)
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+def _changed_entries(connection: Connection, suspects: Sequence[int]) -> list[int]:
+    """Of the entries whose hash differs from the text written in SQL, those whose hash differs from
+    :func:`entry_hash` over their raw values too: ``entry_hash`` alone decides."""
+    changed: list[int] = []
+    for start in range(0, len(suspects), 500):
+        listed = ", ".join(str(int(seq)) for seq in suspects[start : start + 500])
+        items: dict[int, list[list[Any]]] = {}
+        for row in connection.exec_driver_sql(
+            f"SELECT entry_seq, {', '.join(ITEM_COLUMNS)} FROM ledger_items "
+            f"WHERE entry_seq IN ({listed}) ORDER BY entry_seq, line"
+        ):
+            items.setdefault(row[0], []).append(list(row[1:]))
+        for row in connection.exec_driver_sql(
+            "SELECT seq, recorded_at, operation, facility_id, actor_user_id, actor_username, witness_ids, "
+            f"document_ref, reason, corrects_seq, payload, prev_hash, hash FROM ledger_entries WHERE seq IN ({listed})"
+        ):
+            if not isinstance(row[1], str | datetime) or not isinstance(row[11], str):
+                changed.append(row[0])
+                continue
+            content = [row[0], _stored_timestamp(row[1]), *row[2:11]]
+            if entry_hash(row[11], content, items.get(row[0], [])) != row[12]:
+                changed.append(row[0])
+    return changed
 
 
 def verify(db: Database, actor: Actor, checkpoint: Checkpoint | str | None = None) -> VerifyReport:
@@ -404,7 +419,7 @@ def verify_unchecked(
     """
     started = time.perf_counter()
     problems = _Problems()
-    states: dict[int, tuple[Any, ...]] = {}
+    states: dict[int, str] = {}
     weapons = 0
     with db.engine.connect() as connection:
         if not db.is_sqlite:
@@ -412,12 +427,12 @@ def verify_unchecked(
         with connection.begin():
             last = connection.exec_driver_sql("SELECT max(seq) FROM ledger_entries").scalar() or 0
             slices = _worker_count(last, workers)
-            if slices > 1:
-                head, count, checkpoint_hash = _verify_in_slices(
-                    db, last, slices, states, problems, checkpoint
-                )
+            if slices > 1 and last > 0:
+                parts = _slices_in_workers(db, last, slices, checkpoint)
             else:
-                head, count, checkpoint_hash = _verify_chain(connection, states, problems, checkpoint)
+                parts = [_scan(connection, 1, last, checkpoint, last=True)]
+            head, checkpoint_hash = _stitch(connection, parts, None, states, problems)
+            count = head.seq
             if replay:
                 weapons = _verify_weapons(connection, states, problems)
     checkpoint_ok: bool | None = None
@@ -470,81 +485,92 @@ _SLICE_MESSAGES = {
 }
 
 
-def _verify_in_slices(
-    db: Database,
-    last: int,
-    workers: int,
-    states: dict[int, tuple[Any, ...]],
-    problems: _Problems,
-    checkpoint: Checkpoint | None,
-) -> tuple[Checkpoint, int, str | None]:
-    """:func:`_verify_chain` on all cores: slices of the ledger checked in worker processes, stitched here.
+def _slices_in_workers(db: Database, last: int, workers: int, checkpoint: Checkpoint | None) -> list[Slice]:
+    """Entries 1..``last`` checked in slices in worker processes, on all cores.
 
     Entries up to ``last`` never change (append-only), so the workers' own snapshots agree with ours."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from armoury.services.ledger_chunks import check_slice
-
     kind, target = _slice_target(db)
-    count = workers * 2
-    size = -(-last // count)
+    size = -(-last // (workers * 2))
     bounds = [(lo, min(last, lo + size - 1)) for lo in range(1, last + 1, size)]
     checkpoint_seq = checkpoint.seq if checkpoint is not None else -1
+    arguments = [(kind, target, lo, hi, checkpoint_seq, hi == last) for lo, hi in bounds]
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        found = list(
-            pool.map(
-                check_slice, *zip(*[(kind, target, lo, hi, checkpoint_seq) for lo, hi in bounds], strict=True)
-            )
+        return list(pool.map(check_slice, *zip(*arguments, strict=True)))
+
+
+def _problem_text(code: str, seq: int, weapon: int, extra: int) -> str:
+    if code == "missing":
+        return _("Entry {seq} is missing: the ledger jumps from {before} to {after}.").format(
+            seq=seq, before=seq - 1, after=extra
         )
-    expected = 1
-    prev_hash = GENESIS_HASH
+    return _(_SLICE_MESSAGES[code]).format(seq=seq, weapon=weapon)
+
+
+def _stitch(
+    connection: Connection,
+    parts: Sequence[Slice],
+    after: Checkpoint | None,
+    states: dict[int, str],
+    problems: _Problems,
+    check_first: bool = True,
+) -> tuple[Checkpoint, str | None]:
+    """Join consecutive slices into one finding: each slice's first entry follows the one before, each
+    weapon's first state in a slice is its last state before (with ``check_first``; the start-up check does
+    not know the states before its tail), suspect hashes are decided by :func:`entry_hash`. ``states`` ends
+    with each weapon's last state key. Returns the head and the hash found at the checkpoint's entry."""
+    expected = after.seq + 1 if after is not None else 1
+    prev_hash = after.hash if after is not None else GENESIS_HASH
     checkpoint_hash: str | None = None
-    collected: list[tuple[int, str]] = []
-    for part in found:
-        if part.first_seq is None:
+    collected = [
+        (seq, _problem_text(code, seq, weapon, extra))
+        for part in parts
+        for code, seq, weapon, extra in part.problems
+    ]
+    for part in parts:
+        if part.first_seq is None or part.last_seq is None:
             continue
         if part.first_seq != expected:
-            collected.append(
-                (
-                    expected,
-                    _("Entry {seq} is missing: the ledger jumps from {before} to {after}.").format(
-                        seq=expected, before=expected - 1, after=part.first_seq
-                    ),
-                )
-            )
+            collected.append((expected, _problem_text("missing", expected, 0, part.first_seq)))
         if part.first_prev_hash != prev_hash:
-            collected.append((part.first_seq, _(_SLICE_MESSAGES["link"]).format(seq=part.first_seq)))
-        for code, seq, weapon, extra in part.problems:
-            if code == "missing":
-                message = _("Entry {seq} is missing: the ledger jumps from {before} to {after}.").format(
-                    seq=seq, before=seq - 1, after=extra
-                )
-            else:
-                message = _(_SLICE_MESSAGES[code]).format(seq=seq, weapon=weapon)
-            collected.append((seq, message))
-        for weapon, (seq, given) in part.first_from.items():
+            collected.append((part.first_seq, _problem_text("link", part.first_seq, 0, 0)))
+        for weapon, (seq, given) in part.first_from.items() if check_first else ():
             before = states.get(weapon)
             if before is None:
-                if given is not None:
-                    collected.append((seq, _(_SLICE_MESSAGES["before"]).format(seq=seq, weapon=weapon)))
-            elif given != before[5:16:2]:
-                collected.append((seq, _(_SLICE_MESSAGES["state"]).format(seq=seq, weapon=weapon)))
-        states.update(part.last_items)
+                if not given.startswith(ENTERS_BOOKS):
+                    collected.append((seq, _problem_text("before", seq, weapon, 0)))
+            elif not same_place(given, before):
+                collected.append((seq, _problem_text("state", seq, weapon, 0)))
+        states.update(part.last_states)
         checkpoint_hash = part.checkpoint_hash or checkpoint_hash
-        prev_hash = part.last_hash or prev_hash
-        expected = (part.last_seq or expected - 1) + 1
+        prev_hash, expected = part.last_hash or prev_hash, part.last_seq + 1
+    suspects = [seq for part in parts for seq in part.suspects]
+    collected.extend(
+        (seq, _problem_text("hash", seq, 0, 0)) for seq in _changed_entries(connection, suspects)
+    )
     for seq, message in sorted(collected, key=lambda c: c[0]):
         problems.add(message, seq)
-    return Checkpoint(expected - 1, prev_hash), expected - 1, checkpoint_hash
+    return Checkpoint(expected - 1, prev_hash), checkpoint_hash
 
 
-def quick_check(db: Database, tail: int = 2000) -> VerifyReport:
-    """The start-up check: the last ``tail`` entries' hashes and links, the weapons they touched against
-    their last items, and every weapon in exactly one place. Seconds on any size; ``verify`` does it all."""
+QUICK_CHECK_ITEMS = 50_000
+
+
+def quick_check(db: Database, tail: int = 2000, max_items: int = QUICK_CHECK_ITEMS) -> VerifyReport:
+    """The start-up check (the window's red banner), small in time and memory on a ledger of any size:
+
+    * the links of the last ``tail`` entries: no number missing, each follows the one before;
+    * the hashes and the items of the newest of those entries, as many as hold at most ``max_items``
+      items together (older entries, or a newest entry with more items than that, such as a take-on-charge
+      of a whole depot, are left to :func:`verify`), read as a stream;
+    * the weapons those items touched against their last items, and every weapon in exactly one place.
+
+    The report's ``weapons`` counts the weapons compared with their last items."""
     started = time.perf_counter()
     problems = _Problems()
-    states: dict[int, tuple[Any, ...]] = {}
+    states: dict[int, str] = {}
     with db.engine.connect() as connection:
         if not db.is_sqlite:
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
@@ -557,24 +583,18 @@ def quick_check(db: Database, tail: int = 2000) -> VerifyReport:
                     f"SELECT hash FROM ledger_entries WHERE seq = {int(start)}"
                 )
                 after = Checkpoint(start, found.scalar() or "")
-            head, count, _found = _verify_chain(connection, states, problems, None, after)
-            if states:
-                ids = ", ".join(str(int(w)) for w in states)
-                for row in connection.exec_driver_sql(
-                    "SELECT id, facility_id, whereabouts, rack_id, slot, holder_id, condition, register "
-                    f"FROM weapons WHERE id IN ({ids})"
-                ):
-                    replayed = states[row[0]]
-                    if tuple(row[1:]) != (*replayed[5:16:2], replayed[3]):
-                        problems.add(
-                            _(
-                                "Weapon {weapon}'s current state differs from the replay of the ledger."
-                            ).format(weapon=row[0])
-                        )
+            full = _newest_entries(connection, start, max_items)
+            parts = []
+            if full > start + 1:
+                raw: Any = connection.connection.dbapi_connection
+                parts.append(links(raw, connection.dialect.name, start + 1, full - 1))
+            parts.append(_scan(connection, full, last, last=True))
+            head, _found = _stitch(connection, parts, after, states, problems, check_first=False)
+            _compare_weapons(connection, states, problems, touched_only=True)
             for weapon_id, message in one_place_violations(connection):
                 problems.add(message.format(weapon=weapon_id))
     return VerifyReport(
-        entries=count,
+        entries=head.seq,
         weapons=len(states),
         head=head,
         problems=tuple(problems.items),
@@ -585,125 +605,63 @@ def quick_check(db: Database, tail: int = 2000) -> VerifyReport:
     )
 
 
-def _verify_chain(
-    connection: Connection,
-    states: dict[int, tuple[Any, ...]],
-    problems: _Problems,
-    checkpoint: Checkpoint | None,
-    after: Checkpoint | None = None,
-) -> tuple[Checkpoint, int, str | None]:
-    """Recompute every hash and replay every item (from the entry after ``after`` when given). ``states``
-    ends with each weapon's last item row (line, operation, weapon, register, from/to facility,
-    whereabouts, rack, slot, holder, condition)."""
-    start = after.seq if after is not None else 0
-    entry_sql = _ENTRY_SQL.replace(" ORDER BY", f" WHERE seq > {int(start)} ORDER BY")
-    item_sql = _ITEM_SQL.replace(" ORDER BY", f" WHERE entry_seq > {int(start)} ORDER BY")
-    items_iter = iter(_stream(connection, item_sql, "armoury_verify_items"))
-    pending = next(items_iter, None)
-    expected_seq = start + 1
-    prev_hash = after.hash if after is not None else GENESIS_HASH
-    checkpoint_seq = checkpoint.seq if checkpoint is not None else -1
-    checkpoint_hash: str | None = None
-    sha256 = hashlib.sha256
-    encode = _ENCODER.encode
-    get_state = states.get
-    # This loop is the cost of verify (a million entries): keep it free of calls on the good path.
-    for row in _stream(connection, entry_sql, "armoury_verify_entries"):
-        seq = row[0]
-        if seq != expected_seq:
-            problems.add(
-                _("Entry {seq} is missing: the ledger jumps from {before} to {after}.").format(
-                    seq=expected_seq, before=expected_seq - 1, after=seq
-                ),
-                expected_seq,
-            )
-        items: list[tuple[Any, ...]] = []
-        while pending is not None and pending[0] <= seq:
-            if pending[0] == seq:
-                items.append(pending[1:])
-            else:
-                problems.add(_("Items of entry {seq} have no entry.").format(seq=pending[0]), pending[0])
-            pending = next(items_iter, None)
-        if row[11] != prev_hash:
-            problems.add(
-                _("Entry {seq} does not follow the entry before it (previous hash differs).").format(seq=seq),
-                seq,
-            )
-        entry_row = list(row[:11])
-        stamp = row[1]
-        # SQLite returns the stored text (always with microseconds), PostgreSQL a naive UTC datetime.
-        entry_row[1] = (
-            stamp.replace(" ", "T") + "Z"
-            if type(stamp) is str and len(stamp) == 26
-            else _stored_timestamp(stamp)
-        )
-        if sha256((row[11] + "|" + encode([entry_row, items])).encode()).hexdigest() != row[12]:
-            problems.add(
-                _(
-                    "Entry {seq} was changed after it was written (its hash does not match its content)."
-                ).format(seq=seq),
-                seq,
-            )
-        if seq == checkpoint_seq:
-            checkpoint_hash = row[12]
-        if not items:
-            problems.add(_("Entry {seq} has no items.").format(seq=seq), seq)
-        operation = row[2]
-        for line, item in enumerate(items, 1):
-            weapon = item[2]
-            before = get_state(weapon)
-            if item[0] != line or item[1] != operation:
-                problems.add(_("Entry {seq}: its items were changed or reordered.").format(seq=seq), seq)
-            if before is None:
-                if item[6] is not None and start == 0:
-                    problems.add(
-                        _("Entry {seq}: weapon {weapon} appears before it was taken on charge.").format(
-                            seq=seq, weapon=weapon
-                        ),
-                        seq,
-                    )
-            elif item[4:16:2] != before[5:16:2]:
-                problems.add(
-                    _(
-                        "Entry {seq}: weapon {weapon}'s state before does not match the previous entry."
-                    ).format(seq=seq, weapon=weapon),
-                    seq,
-                )
-            states[weapon] = item
-        prev_hash = row[12]
-        expected_seq = seq + 1
-    while pending is not None:
-        problems.add(_("Items of entry {seq} have no entry.").format(seq=pending[0]), pending[0])
-        pending = next(items_iter, None)
-    return Checkpoint(expected_seq - 1, prev_hash), expected_seq - 1, checkpoint_hash
-
-
-def _verify_weapons(connection: Connection, states: dict[int, tuple[Any, ...]], problems: _Problems) -> int:
-    count = 0
-    seen: set[int] = set()
-    rows = connection.exec_driver_sql(
-        "SELECT id, facility_id, whereabouts, rack_id, slot, holder_id, condition, register FROM weapons"
+def _newest_entries(connection: Connection, start: int, max_items: int) -> int:
+    """The oldest entry after ``start`` from which the entries to the end hold at most ``max_items`` items
+    (one past the last entry when even the newest holds more)."""
+    total = 0
+    result = connection.exec_driver_sql(
+        f"SELECT entry_seq, count(*) FROM ledger_items WHERE entry_seq > {int(start)} "
+        "GROUP BY entry_seq ORDER BY entry_seq DESC"
     )
-    for row in rows:
+    with result:
+        for seq, count in result:
+            total += count
+            if total > max_items:
+                return int(seq) + 1
+    return start + 1
+
+
+def _verify_weapons(connection: Connection, states: dict[int, str], problems: _Problems) -> int:
+    count = _compare_weapons(connection, states, problems, touched_only=False)
+    for weapon_id, message in one_place_violations(connection):
+        problems.add(message.format(weapon=weapon_id))
+    return count
+
+
+def _compare_weapons(
+    connection: Connection, states: dict[int, str], problems: _Problems, touched_only: bool
+) -> int:
+    """Compare the weapons (all of them, or only those in ``states``) with their replayed states; report
+    weapons the ledger does not explain (all of them only). Returns how many weapons were read."""
+    if touched_only and not states:
+        return 0
+    kind = connection.dialect.name
+    where = f" WHERE id IN ({', '.join(str(int(w)) for w in states)})" if touched_only else ""
+    raw: Any = connection.connection.dbapi_connection
+    count = explained = 0
+    for weapon_id, current in rows(
+        raw, kind, f"SELECT id, {state_key_sql(kind)} FROM weapons{where}", "armoury_w"
+    ):
         count += 1
-        seen.add(row[0])
-        replayed = states.get(row[0])
+        replayed = states.get(weapon_id)
         if replayed is None:
             problems.add(
                 _("Weapon {weapon} is not explained by the ledger (it was never taken on charge).").format(
-                    weapon=row[0]
+                    weapon=weapon_id
                 )
             )
-        elif tuple(row[1:]) != (*replayed[5:16:2], replayed[3]):
+            continue
+        explained += 1
+        if not same_state(current, replayed):
             problems.add(
                 _("Weapon {weapon}'s current state differs from the replay of the ledger.").format(
-                    weapon=row[0]
+                    weapon=weapon_id
                 )
             )
-    for weapon_id, message in one_place_violations(connection):
-        problems.add(message.format(weapon=weapon_id))
-    for weapon_id in sorted(set(states) - seen)[:_MAX_PROBLEMS]:
-        problems.add(_("Weapon {weapon} is in the ledger but no longer exists.").format(weapon=weapon_id))
+    if explained < len(states) and not touched_only:
+        existing = {row[0] for row in rows(raw, kind, "SELECT id FROM weapons", "armoury_w")}
+        for weapon_id in sorted(set(states) - existing)[:_MAX_PROBLEMS]:
+            problems.add(_("Weapon {weapon} is in the ledger but no longer exists.").format(weapon=weapon_id))
     return count
 
 

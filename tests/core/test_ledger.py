@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -13,9 +17,18 @@ from armoury.domain.enums import Condition, Register, Whereabouts
 from armoury.errors import ConflictError, ValidationError
 from armoury.models import Weapon
 from armoury.models.ledger import GENESIS_HASH, LedgerEntry, LedgerItem, LedgerOperation
-from armoury.security.permissions import SYSTEM_ACTOR
+from armoury.security.permissions import SYSTEM_ACTOR, Actor
 from armoury.services import custody
-from armoury.services.ledger import Checkpoint, chain_head, entry_hash, verify_unchecked, weapon_history
+from armoury.services.ledger import (
+    Checkpoint,
+    ItemChange,
+    append_entry,
+    chain_head,
+    current_states,
+    entry_hash,
+    verify_unchecked,
+    weapon_history,
+)
 from armoury.services.taking_on_charge import record_take_on_charge
 from tests.core.custody_world import build_world
 
@@ -125,3 +138,71 @@ def test_receive_and_seized_weapons_enter_through_the_ledger(sqlite_db: Database
         assert weapon.condition is Condition.QUARANTINED
     report = verify_unchecked(sqlite_db)
     assert report.ok and report.weapons == 10
+
+
+def test_verify_hashes_the_same_columns_as_append() -> None:
+    from armoury.services import ledger_chunks
+    from armoury.services.ledger import ITEM_COLUMNS
+
+    assert ledger_chunks.ITEM_FIELDS == ITEM_COLUMNS
+    hashed = inspect.signature(entry_hash).parameters
+    assert list(hashed) == ["prev_hash", "entry_row", "items"]
+    assert len(ledger_chunks.ENTRY_FIELDS) == 11  # entry_hash's entry_row
+
+
+# Every character JSON escapes, and some it must not (non-ASCII, U+2028, emoji).
+AWKWARD = 'quote " backslash \\ tab \t newline \n cr \r \x01\x08\x0c\x1f del \x7f é 中 \u2028 😀 </b> \\u0041'
+
+
+def _append(db: Database, actor: Actor, weapon: int, **details: Any) -> None:
+    """One entry written straight with append_entry: a condition change, or a register change."""
+    register = details.pop("register", None)
+    with db.write() as session:
+        before = current_states(session, [weapon])[weapon]
+        after = (
+            replace(before, register=register)
+            if register is not None
+            else replace(before, condition=Condition.UNSERVICEABLE)
+        )
+        append_entry(
+            session,
+            actor,
+            LedgerOperation.CONDITION_CHANGE,
+            before.facility_id,
+            [ItemChange(weapon, before, after)],
+            **details,
+        )
+
+
+def test_verify_reads_awkward_text_without_falling_back(
+    any_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The canonical text written in SQL is byte for byte entry_hash's: no entry needs the slow check."""
+    from armoury.services import ledger
+
+    world = build_world(any_db)
+    awkward_actor = replace(world.store, username=AWKWARD[:64])
+    _append(any_db, awkward_actor, world.weapons["AK0002"], reason=AWKWARD, document_ref=AWKWARD[:80],
+            payload={"details": AWKWARD, AWKWARD: [1, None, "x"]})  # fmt: skip
+    decided: list[int] = []
+    slow_check = ledger._changed_entries
+
+    def spy(connection: Any, suspects: Sequence[int]) -> list[int]:
+        decided.extend(suspects)
+        return slow_check(connection, suspects)
+
+    monkeypatch.setattr(ledger, "_changed_entries", spy)
+    report = verify_unchecked(any_db)
+    assert report.ok and report.entries == 2, report.problems
+    assert decided == []
+
+
+def test_a_register_change_is_not_a_broken_replay(sqlite_db: Database) -> None:
+    world = build_world(sqlite_db)
+    weapon = world.weapons["AK0003"]
+    _append(sqlite_db, world.store, weapon, register=Register.EVIDENCE)
+    custody.move(sqlite_db, world.store, ["AK0003"], "R2")
+    assert verify_unchecked(sqlite_db).ok
+    assert verify_unchecked(sqlite_db, workers=2).ok  # the change of register falls between two slices
+    with sqlite_db.read() as session:
+        assert current_states(session, [weapon])[weapon].register is Register.EVIDENCE

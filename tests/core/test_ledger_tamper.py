@@ -11,6 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from armoury.db import Database
+from armoury.domain.enums import Condition, Register, Whereabouts
+from armoury.models import Weapon
 from armoury.services import custody
 from armoury.services.ledger import (
     Checkpoint,
@@ -273,3 +275,114 @@ def test_quick_check_looks_at_the_tail_and_at_places(world: World) -> None:
     assert not report.ok and report.first_bad_seq == 6
     assert quick_check(world.db, tail=1).ok  # entry 6 is outside the last one: only verify sees it
     assert not verify_unchecked(world.db).ok
+
+
+def _sql_without_foreign_keys(db: Database, statement: str) -> None:
+    """Raw SQL as someone editing the file would run it: foreign keys are not checked."""
+    with db.engine.connect() as connection:
+        if db.is_sqlite:
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys = OFF")  # outside a transaction (autocommit driver)
+            try:
+                raw.execute(statement)
+            finally:
+                raw.execute("PRAGMA foreign_keys = ON")
+        else:
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            connection.execute(text(statement))
+            connection.commit()
+
+
+_AK = "(SELECT id FROM weapons WHERE serial = '{serial}' AND register = 'national' AND slot IS NOT NULL)"
+
+
+@pytest.mark.parametrize(
+    ("statement", "first_bad", "fragment"),
+    [
+        # AK0004 is then first seen in entry 3, a move: it comes from somewhere.
+        (f"DELETE FROM ledger_items WHERE entry_seq = 1 AND weapon_id = {_AK.format(serial='AK0004')}", 1,
+         "appears before it was taken on charge"),
+        ("DELETE FROM ledger_items WHERE entry_seq = 5", 5, "Entry 5 has no items."),
+        ("UPDATE ledger_items SET operation = 'receive' WHERE entry_seq = 3", 3,
+         "Entry 3: its items were changed or reordered."),
+        # No line 1 any more: the entry's text is not written in SQL, entry_hash decides.
+        ("UPDATE ledger_items SET line = 2 WHERE entry_seq = 3", 3, "Entry 3 was changed after it was written"),
+        ("UPDATE ledger_items SET from_slot = 19 WHERE entry_seq = 3", 3, "state before does not match"),
+        ("UPDATE ledger_entries SET prev_hash = '" + "a" * 64 + "' WHERE seq = 5", 5,
+         "Entry 5 does not follow the entry before it"),
+        ("DELETE FROM ledger_entries WHERE seq = 3", 3, "Items of entry 3 have no entry."),
+        ("INSERT INTO ledger_items SELECT 99, line, operation, weapon_id, register, from_facility_id, "
+         "to_facility_id, from_whereabouts, to_whereabouts, from_rack_id, to_rack_id, from_slot, to_slot, "
+         "from_holder_id, to_holder_id, from_condition, to_condition FROM ledger_items WHERE entry_seq = 7", 99,
+         "Items of entry 99 have no entry."),
+        (f"DELETE FROM weapons WHERE id = {_AK.format(serial='AK0004')}", None, "is in the ledger but no longer exists"),
+    ],
+)  # fmt: skip
+def test_every_kind_of_damage_is_named(
+    world: World, statement: str, first_bad: int | None, fragment: str
+) -> None:
+    _drop_guards(world.db)
+    _sql_without_foreign_keys(world.db, statement)
+    _expect(world.db, first_bad, fragment)
+
+
+def test_weapon_never_taken_on_charge_is_named(world: World) -> None:
+    with world.db.write() as session:
+        session.add(
+            Weapon(
+                item_type_id=world.types["AK"],
+                serial="NEW1",
+                serial_key="NEW1",
+                serial_skeleton="NEW1",
+                register=Register.NATIONAL,
+                facility_id=world.facility_a,
+                whereabouts=Whereabouts.IN_STORE,
+                rack_id=world.racks["R1"],
+                slot=20,
+                condition=Condition.SERVICEABLE,
+            )
+        )
+    _expect(world.db, None, "is not explained by the ledger (it was never taken on charge)")
+
+
+def test_entry_hash_decides_when_the_sql_text_differs(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the database wrote the canonical text differently (another SQLite, an odd stored time), every
+    entry is checked again with entry_hash: nothing is reported falsely and damage is still named."""
+    from armoury.services import ledger_chunks
+
+    monkeypatch.setattr(ledger_chunks, "_stamp_sql", lambda kind, column: "CAST('not the time' AS TEXT)")
+    assert verify_unchecked(world.db).ok
+    _drop_guards(world.db)
+    _sql(world.db, "UPDATE ledger_entries SET reason = 'x' WHERE seq = 6")
+    report = verify_unchecked(world.db)
+    assert report.first_bad_seq == 6 and report.problems == (
+        "Entry 6 was changed after it was written (its hash does not match its content).",
+    )
+
+
+def _big_entry_world(db: Database) -> World:
+    """Entry 1 takes 31 weapons on charge; entries 2..7 hold 7 items over 5 weapons."""
+    built = build_world(db, weapons=30)
+    _activity(built)
+    return built
+
+
+def test_quick_check_reads_a_bounded_number_of_items(sqlite_db: Database) -> None:
+    world = _big_entry_world(sqlite_db)
+    assert quick_check(sqlite_db, tail=10).weapons == 31
+    bounded = quick_check(sqlite_db, tail=10, max_items=7)
+    assert bounded.ok and bounded.weapons == 5 and bounded.entries == 7
+    assert quick_check(sqlite_db, tail=10, max_items=0).weapons == 0
+    _drop_guards(sqlite_db)
+    # Inside the big entry: beyond the item budget, only verify (or a larger budget) reads it.
+    _sql(sqlite_db, "UPDATE ledger_items SET to_slot = 20 WHERE entry_seq = 1 AND line = 30")
+    assert quick_check(sqlite_db, tail=10, max_items=7).ok
+    assert quick_check(sqlite_db, tail=10).first_bad_seq == 1
+    assert verify_unchecked(sqlite_db).first_bad_seq == 1
+    # The links of the whole tail are always checked, even when no entry fits in the budget.
+    _sql(sqlite_db, "UPDATE ledger_entries SET prev_hash = '" + "b" * 64 + "' WHERE seq = 4")
+    for budget in (0, 7):
+        report = quick_check(sqlite_db, tail=10, max_items=budget)
+        assert any("Entry 4 does not follow" in p for p in report.problems), report.problems
+    assert world.weapons["AK0030"]
