@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,11 @@ from armoury.paths import default_database_path
 
 BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "armoury_write"
-# 64 MiB of page cache per connection (SQLite's default is 2 MiB): large imports, returns and counts keep
-# their indexes in memory. Only pages actually read are allocated.
-CACHE_KIB = 65_536
+# Page cache per connection (SQLite's default is 2 MiB). Connections are pooled and a cache keeps what it
+# has read, so the everyday size stays modest; one large piece of work (an import, a monthly return) takes
+# a bigger cache for its own duration with :func:`large_page_cache`, which keeps its indexes in memory.
+CACHE_KIB = 32_768
+LARGE_CACHE_KIB = 65_536
 
 
 def sqlite_wal_is_safe(version: tuple[int, int, int] | None = None) -> bool:
@@ -105,3 +109,16 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def large_page_cache(connection: Any) -> Iterator[None]:
+    """A 64 MiB page cache on this SQLite connection for the block, back to the everyday size after."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{LARGE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")

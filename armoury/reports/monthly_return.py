@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from armoury.db import Database
+from armoury.db.engine import large_page_cache
 from armoury.domain.enums import Register
 from armoury.i18n import N_, _
 from armoury.reports.base import (
@@ -119,10 +119,13 @@ def compute_monthly_return(
 
 
 def compute_in(session: Session, facility: FacilityInfo, start: datetime, end: datetime) -> MonthlyReturn:
-    if session.get_bind().dialect.name == "sqlite":
-        # The grouped passes read the facility's weapons and the period's items once each: a page cache
-        # of 64 MB (SQLite's default is 2 MB) keeps the index pages they revisit in memory.
-        session.execute(text("PRAGMA cache_size = -65536"))
+    # The grouped passes read the facility's weapons and the period's items once each: a large page cache
+    # keeps the index pages they revisit in memory.
+    with large_page_cache(session.connection()):
+        return _compute(session, facility, start, end)
+
+
+def _compute(session: Session, facility: FacilityInfo, start: datetime, end: datetime) -> MonthlyReturn:
     open_seq, close_seq = period_seqs(session, start, end)
     fid = facility.id
     return MonthlyReturn(

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from armoury.db.engine import large_page_cache
 from armoury.db.search_index import bulk_weapon_inserts, checks_after
 from armoury.domain.enums import Category, Condition, Register, Whereabouts
 from armoury.domain.serials import is_valid_serial
@@ -493,7 +494,11 @@ def bulk_load(session: Session, count: int) -> Iterator[None]:
         (LEDGER_ENTRIES, LEDGER_ENTRIES.c.seq > before_seq),
         (LEDGER_ITEMS, LEDGER_ITEMS.c.entry_seq > before_seq),
     ]
-    with bulk_weapon_inserts(connection, count), checks_after(connection, new_rows):
+    with (
+        large_page_cache(connection),
+        bulk_weapon_inserts(connection, count),
+        checks_after(connection, new_rows),
+    ):
         yield
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, select
 
 from armoury.db import Database
 from armoury.domain.serials import serial_key
@@ -94,12 +94,21 @@ def _select() -> Any:
         .join(Facility, Facility.id == Weapon.facility_id)
         .outerjoin(Rack, Rack.id == Weapon.rack_id)
         .outerjoin(Person, Person.id == Weapon.holder_id)
+        .order_by(ItemType.manufacturer, ItemType.model, Weapon.id)
     )
 
 
-def _matches(session: Session, query: Any, actor: Actor | None) -> tuple[WeaponMatch, ...]:
+@cache
+def _by_serial_key() -> Any:
+    """The lookup by normalized serial, built once: a scan at the counter runs it every time."""
+    return _select().where(Weapon.serial_key == bindparam("key"))
+
+
+def _matches(
+    connection: Connection, query: Any, actor: Actor | None, **params: Any
+) -> tuple[WeaponMatch, ...]:
     found = []
-    for row in session.execute(query.order_by(ItemType.manufacturer, ItemType.model, Weapon.id)):
+    for row in connection.execute(query, params):
         if actor is not None and not actor.can(Permission.VIEW, row[16]):
             continue
         holder = " ".join(p for p in (row[13], (row[14] or "").upper(), row[15]) if p)
@@ -127,8 +136,8 @@ def weapons_by_id(db: Database, actor: Actor | None, weapon_ids: Iterable[int]) 
     ids = list(weapon_ids)
     if actor is not None:
         authorize(db, actor, Permission.VIEW)
-    with db.read() as session:
-        return _matches(session, _select().where(Weapon.id.in_(ids)), actor)
+    with db.read_connection() as connection:
+        return _matches(connection, _select().where(Weapon.id.in_(ids)), actor)
 
 
 def lookup(db: Database, actor: Actor | None, text: str) -> LookupResult:
@@ -138,8 +147,8 @@ def lookup(db: Database, actor: Actor | None, text: str) -> LookupResult:
     query_text = text.strip()
     key = serial_key(query_text)
     if key:
-        with db.read() as session:
-            found = _matches(session, _select().where(Weapon.serial_key == key), actor)
+        with db.read_connection() as connection:
+            found = _matches(connection, _by_serial_key(), actor, key=key)
         if found:
             return LookupResult(query_text, "serial", found)
     target = _resolve_label(db, query_text)

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from armoury.db import Database, open_database
-from armoury.db.engine import make_engine, sqlite_wal_is_safe
+from armoury.db.engine import large_page_cache, make_engine, sqlite_wal_is_safe
 from armoury.db.schema import SchemaState, init_database, schema_state
 from armoury.errors import DatabaseError
 from armoury.migrations.env_filters import include_name
@@ -87,7 +87,10 @@ def test_sqlite_connection_settings(sqlite_db: Database) -> None:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
-        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -65_536
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -32_768
+        with large_page_cache(connection):  # for one import or monthly return, then back
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -65_536
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -32_768
         journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
     assert journal == ("wal" if sqlite_wal_is_safe() else "delete")
 
