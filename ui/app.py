@@ -1,8 +1,9 @@
 """Start the desktop application.
 
-Order of work, chosen so the window shows quickly: Qt and the translations first; then the database is
-checked and, only if needed, created or upgraded (in a worker, with a progress dialog) and given the demo
-depot; then the user signs in; then the main window shows and loads its first rows.
+Order of work, chosen so the window shows quickly: the database layer is imported before Qt (see below),
+then Qt and the translations; then the database is checked and, only if needed, created or upgraded (in a
+worker, with a progress dialog; only then is Alembic loaded) and given the demo depot; then the user signs
+in; then the main window shows and loads its first rows, and the capabilities' menus follow.
 """
 
 from __future__ import annotations
