@@ -37,9 +37,9 @@ from armoury.models.counts import (
     ScanKind,
 )
 from armoury.security.permissions import Actor, Permission
+from armoury.services.bulk import bulk_work
 from armoury.services.counts import blind_refusal, find_count, hides_books_from
 from armoury.services.guard import authorize
-from armoury.services.imports import bulk_work
 
 
 class ResultList(enum.StrEnum):

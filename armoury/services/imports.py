@@ -16,9 +16,7 @@ documented in docs/import-format.md.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from armoury.errors import ValidationError
 from armoury.i18n import _
 from armoury.models import Facility, ItemType, Person, Rack, StorageArea, Unit
 from armoury.security.permissions import Actor, Permission
+from armoury.services.bulk import bulk_work
 from armoury.services.guard import authorize
 from armoury.services.import_rows import (
     CATALOGUE_COLUMNS,
@@ -131,22 +130,6 @@ def import_file(
             skip_invalid=skip_invalid,
             rejected_path=rejected,
         )
-
-
-@contextmanager
-def bulk_work() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file is read, checked and written.
-
-    An import allocates a few small objects per cell that are never cyclic garbage; the collector's
-    repeated passes over the growing heap cost as much as the work itself at 100,000 rows.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def import_locations(

@@ -45,6 +45,9 @@ def test_take_on_charge_is_one_entry_for_a_whole_batch(sqlite_db: Database) -> N
         assert entry.facility_id == world.facility_a
     with sqlite_db.write() as session, pytest.raises(ConflictError, match="already on the books"):
         record_take_on_charge(session, SYSTEM_ACTOR, [world.weapons["AK0003"]], source="import")
+    scattered = [world.weapons["AK0005"], world.weapons["AK0001"]]  # not a range of ids
+    with sqlite_db.write() as session, pytest.raises(ConflictError, match="already on the books"):
+        record_take_on_charge(session, SYSTEM_ACTOR, scattered, source="import")
 
 
 def test_sequence_is_gapless_and_each_hash_chains_to_the_one_before(any_db: Database) -> None:
