@@ -220,6 +220,47 @@ def append_entry(
     """
     if not changes:
         raise ValueError("a ledger entry needs at least one item")
+    items = [_item_row(i + 1, operation, change) for i, change in enumerate(changes)]
+    entry = append_item_rows(
+        session,
+        actor,
+        operation,
+        facility_id,
+        items,
+        witnesses=witnesses,
+        document_ref=document_ref,
+        reason=reason,
+        corrects_seq=corrects_seq,
+        payload=payload,
+    )
+    if apply:
+        apply_states(session, changes)
+    return entry
+
+
+def append_item_rows(
+    session: Session,
+    actor: Actor,
+    operation: LedgerOperation,
+    facility_id: int,
+    items: Sequence[Sequence[Any]],
+    *,
+    witnesses: Sequence[Actor] = (),
+    document_ref: str | Callable[[int], str] = "",
+    reason: str = "",
+    corrects_seq: int | None = None,
+    payload: Mapping[str, Any] | None = None,
+    copy_items: Callable[[Connection, int], int] | None = None,
+) -> AppendedEntry:
+    """Append one entry whose items are ``items`` (rows in :data:`ITEM_COLUMNS` order, stored values).
+
+    The rows are hashed into the entry. They are written by the driver's executemany, or, with
+    ``copy_items``, by that function (given the connection and the new entry's ``seq``; it returns how
+    many items it wrote), which must write exactly these rows: a take-on-charge of 100,000 weapons copies
+    them from ``weapons`` in one ``INSERT … SELECT`` instead of sending 17 values a row to the driver.
+    """
+    if not items:
+        raise ValueError("a ledger entry needs at least one item")
     _lock_ledger(session)
     head = chain_head_in(session)
     seq = head.seq + 1
@@ -227,7 +268,6 @@ def append_entry(
     ref = document_ref(seq) if callable(document_ref) else document_ref
     witness_ids = canonical_json(sorted(w.user_id for w in witnesses if w.user_id is not None))
     payload_text = canonical_json(dict(payload or {}))
-    items = [_item_row(i + 1, operation, change) for i, change in enumerate(changes)]
     entry_row = [
         seq,
         timestamp(now),
@@ -259,17 +299,20 @@ def append_entry(
             hash=digest,
         )
     )
-    # The driver's own executemany: a take-on-charge entry can carry 100,000 items, and the item rows are
-    # already the stored values (numbers, enum values as text, NULLs), so no type processing is needed.
     connection = session.connection()
+    if copy_items is not None:
+        written = copy_items(connection, seq)
+        if written != len(items):  # the copy and the hashed rows disagree: nothing may be kept
+            raise RuntimeError(f"ledger entry {seq}: {written} items copied, {len(items)} hashed")
+        return AppendedEntry(seq, digest, now, ref)
+    # The driver's own executemany: the item rows are already the stored values (numbers, enum values as
+    # text, NULLs), so no type processing is needed.
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
         f"INSERT INTO ledger_items (entry_seq, {', '.join(ITEM_COLUMNS)}) "
         f"VALUES ({', '.join([mark] * (len(ITEM_COLUMNS) + 1))})",
         [(seq, *row) for row in items],
     )
-    if apply:
-        apply_states(session, changes)
     return AppendedEntry(seq, digest, now, ref)
 
 

@@ -23,6 +23,7 @@ from armoury.services.ledger import (
     Checkpoint,
     ItemChange,
     append_entry,
+    append_item_rows,
     chain_head,
     current_states,
     entry_hash,
@@ -48,6 +49,71 @@ def test_take_on_charge_is_one_entry_for_a_whole_batch(sqlite_db: Database) -> N
     scattered = [world.weapons["AK0005"], world.weapons["AK0001"]]  # not a range of ids
     with sqlite_db.write() as session, pytest.raises(ConflictError, match="already on the books"):
         record_take_on_charge(session, SYSTEM_ACTOR, scattered, source="import")
+
+
+def _new_weapons(db: Database, world: Any, count: int) -> list[int]:
+    """``count`` weapons written straight to the table, not yet on the books (consecutive ids)."""
+    with db.write() as session:
+        weapons = [
+            Weapon(
+                item_type_id=world.types["G3"],
+                serial=f"G3-{n}",
+                serial_key=f"G3{n}",
+                serial_skeleton=f"G3{n}",
+                register=Register.CONTINGENT if n % 2 else Register.NATIONAL,
+                contingent_country="Sénégal" if n % 2 else "",
+                facility_id=world.facility_b,
+                whereabouts=Whereabouts.IN_STORE,
+                rack_id=world.racks["RB1"],
+                slot=n,
+                condition=Condition.UNSERVICEABLE,
+            )
+            for n in range(1, count + 1)
+        ]
+        session.add_all(weapons)
+        session.flush()
+        return [w.id for w in weapons]
+
+
+def _stored_items(db: Database, seq: int) -> list[tuple[Any, ...]]:
+    with db.read() as session:
+        query = select(LedgerItem.line, LedgerItem.weapon_id, LedgerItem.register, LedgerItem.to_facility_id,
+                       LedgerItem.to_slot, LedgerItem.to_condition, LedgerItem.from_facility_id)  # fmt: skip
+        return [tuple(r) for r in session.execute(query.where(LedgerItem.entry_seq == seq).order_by("line"))]
+
+
+def test_take_on_charge_copies_a_range_and_writes_a_scattered_list_alike(any_db: Database) -> None:
+    """Consecutive ids are copied by one INSERT … SELECT, other lists sent row by row: the same items,
+    lines in the order given, and a chain that verifies."""
+    world = build_world(any_db, weapons=3)
+    ids = _new_weapons(any_db, world, 6)
+    consecutive, scattered = ids[:3], [ids[5], ids[3], ids[4]]
+    for seq, batch in ((2, consecutive), (3, scattered)):
+        with any_db.write() as session:
+            record_take_on_charge(session, SYSTEM_ACTOR, batch, source="import")
+        slots = [ids.index(w) + 1 for w in batch]
+        expected = [
+            (line, w, "contingent" if slot % 2 else "national", world.facility_b, slot, "unserviceable", None)
+            for line, (w, slot) in enumerate(zip(batch, slots, strict=True), 1)
+        ]
+        assert _stored_items(any_db, seq) == expected
+    with any_db.read() as session:
+        entries = session.scalars(select(LedgerEntry).where(LedgerEntry.seq > 1)).all()
+        assert [e.facility_id for e in entries] == [world.facility_b] * 2
+    assert verify_unchecked(any_db).ok
+
+
+def test_a_copy_that_disagrees_with_the_hashed_items_keeps_nothing(sqlite_db: Database) -> None:
+    world = build_world(sqlite_db, weapons=2)
+    weapon = _new_weapons(sqlite_db, world, 1)[0]
+    item = [1, "take_on_charge", weapon, "national", None, world.facility_b, None, "in_store", None,
+            world.racks["RB1"], None, 1, None, None, None, "serviceable"]  # fmt: skip
+    with pytest.raises(RuntimeError, match="0 items copied, 1 hashed"), sqlite_db.write() as session:
+        append_item_rows(
+            session, SYSTEM_ACTOR, LedgerOperation.TAKE_ON_CHARGE, world.facility_b, [item],
+            copy_items=lambda _connection, _seq: 0,
+        )  # fmt: skip
+    assert chain_head(sqlite_db).seq == 1 and _stored_items(sqlite_db, 2) == []
 
 
 def test_sequence_is_gapless_and_each_hash_chains_to_the_one_before(any_db: Database) -> None:
