@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from armoury.db.plain import plain_rows
 from armoury.errors import ConflictError
 from armoury.i18n import _
 from armoury.models.ledger import LedgerOperation
@@ -64,7 +65,7 @@ def record_take_on_charge(
     by_id = {
         row[0]: [None, _OPERATION, row[0], row[7], None, row[1], None, row[2], None, row[3], None, row[4],
                  None, row[5], None, row[6]]
-        for row in connection.exec_driver_sql(f"SELECT {_STATE_COLUMNS} FROM weapons WHERE id {among}")
+        for row in plain_rows(connection, f"SELECT {_STATE_COLUMNS} FROM weapons WHERE id {among}")
     }  # fmt: skip
     items = [by_id[weapon_id] for weapon_id in ids]
     for line, item in enumerate(items, 1):

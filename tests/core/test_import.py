@@ -485,3 +485,48 @@ def test_the_database_still_refuses_what_validation_let_through(
     if any_db.is_sqlite:
         with any_db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA ignore_check_constraints").scalar() == 0
+
+
+@pytest.mark.parametrize(
+    "conditions", [["serviceable"], ["serviceable"] * 3, ["serviceable", "unserviceable", "serviceable"]]
+)
+def test_the_driver_rows_store_what_a_core_insert_stores(
+    sqlite_template: Path, tmp_path: Path, conditions: list[str]
+) -> None:
+    """Columns equal in every row go into the statement as literals, the others are bound: the stored
+    values and their SQLite types are those of SQLAlchemy's own insert of the same rows."""
+    from sqlalchemy import insert
+
+    from armoury.models import utcnow
+    from armoury.services.import_weapons import WEAPONS, insert_weapons
+
+    now = utcnow()
+    stored = []
+    for name in ("driver", "core"):
+        db = fresh_db(sqlite_template, tmp_path / f"{name}.sqlite3")
+        load_depot(db, create_user(db, "store", Role.STOREKEEPER), items=False)
+        with db.write() as session:
+            rack = session.scalars(select(Rack).where(Rack.code == "P01")).one()
+            item_type = session.scalars(select(ItemType)).first()
+            assert item_type is not None
+            rows = [
+                {"item_type_id": item_type.id, "serial": f"X-{n}", "serial_key": f"X{n}",
+                 "serial_skeleton": f"X{n}", "year_of_manufacture": None if n else 1987,
+                 "register": Register.NATIONAL, "contingent_country": "", "contingent_unit": "",
+                 "recovered_place": "", "recovered_circumstances": "", "recovering_unit": "",
+                 "case_reference": "", "facility_id": rack.facility_id,
+                 "whereabouts": Whereabouts.IN_STORE, "rack_id": rack.id, "slot": None, "holder_id": None,
+                 "condition": Condition(condition), "notes": "l'arme « 1 »", "created_at": now}
+                for n, condition in enumerate(conditions)
+            ]  # fmt: skip
+            if name == "driver":
+                assert len(insert_weapons(session, rows)) == len(rows)
+            else:
+                session.execute(insert(WEAPONS), rows)
+        with db.engine.connect() as connection:
+            names = [c.name for c in WEAPONS.columns if c.name != "id"]
+            columns = ", ".join(f"{c}, typeof({c})" for c in names)
+            stored.append(connection.exec_driver_sql(f"SELECT {columns} FROM weapons ORDER BY serial").all())
+        db.dispose()
+    assert stored[0] == stored[1] and len(stored[0]) == len(conditions)
+    assert [row[-4] for row in stored[0]] == ["l'arme « 1 »"] * len(conditions)  # notes, quote and all
