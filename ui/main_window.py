@@ -57,6 +57,7 @@ from ui.context import AppContext
 from ui.detail_panel import DetailPanel
 from ui.editing import PAGE_CATALOGUE, PAGE_PEOPLE, PAGE_WEAPONS, EditingMixin
 from ui.errors import show_error
+from ui.fast_delegate import CachedTextDelegate
 from ui.filter_bar import FilterBar
 from ui.icons import icon
 from ui.models.locations import NODE_ROLE, LocationTreeModel, parse_node_key
@@ -142,6 +143,7 @@ class MainWindow(EditingMixin, QMainWindow):
         self.weapon_model = WeaponTableModel(self.context, self)
         self.table = table_view("weaponTable")
         self.table.setModel(self.weapon_model)
+        self.table.setItemDelegate(CachedTextDelegate(self.weapon_model, self.table))
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.horizontalHeader().setSortIndicator(WeaponColumn.SERIAL, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)

@@ -90,7 +90,7 @@ def read_csv(path: Path) -> Table:
 
 
 def parse_csv_text(text: str) -> Table:
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    first_line = next((line for line in io.StringIO(text) if line.strip()), "")  # without splitting it all
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records = list(reader)
@@ -106,7 +106,7 @@ def _table_from_records(records: Sequence[Sequence[str]], delimiter: str) -> Tab
     rows: list[tuple[int, tuple[str, ...]]] = []
     for index in range(header_index + 1, len(records)):
         record = records[index]
-        if not any(c.strip() for c in record):
+        if not "".join(record).strip():  # a blank line, or only blank cells
             continue
         cells = tuple(record[:width]) if len(record) >= width else (*record, *([""] * (width - len(record))))
         rows.append((index + 1, cells))

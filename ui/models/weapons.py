@@ -58,6 +58,7 @@ _ALERT = QColor(176, 32, 32)
 _MUTED = QColor(110, 110, 110)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)  # roles as plain ints: see ui/models/paged.py
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
 
 
 def location_text(row: WeaponRow) -> str:
@@ -68,6 +69,13 @@ def location_text(row: WeaponRow) -> str:
             )
         return f"{row.facility_code} · {row.rack_code}"
     return row.facility_code
+
+
+def row_colour(row: WeaponRow) -> QColor | None:
+    """The colour of a row's text: red for a lost or stolen weapon, grey for one gone or unfit, else None."""
+    if row.whereabouts.is_terminal or row.condition in (Condition.FOR_DISPOSAL, Condition.QUARANTINED):
+        return _ALERT if row.whereabouts in (Whereabouts.LOST, Whereabouts.STOLEN) else _MUTED
+    return None
 
 
 class WeaponTableModel(PagedIdModel[WeaponRow, WeaponColumn]):
@@ -112,14 +120,18 @@ class WeaponTableModel(PagedIdModel[WeaponRow, WeaponColumn]):
         self.sort_key, self.descending = key, descending
         self.reload()
 
+    def text_at(self, row: int, column: int) -> tuple[str, QColor | None]:
+        """The text of a cell and its colour (None: the palette's) in one call, for the table's delegate
+        (``ui/fast_delegate.py``); data() still answers every role for everyone else."""
+        data = self.row_data(row)
+        if data is None:
+            return _("(removed)"), None
+        return self.cell(data, self.columns[column], _DISPLAY), row_colour(data)
+
     def cell(self, row: WeaponRow, column: WeaponColumn, role: int) -> Any:
         if role == _FOREGROUND:
-            if row.whereabouts.is_terminal or row.condition in (
-                Condition.FOR_DISPOSAL,
-                Condition.QUARANTINED,
-            ):
-                return QBrush(_ALERT if row.whereabouts in (Whereabouts.LOST, Whereabouts.STOLEN) else _MUTED)
-            return None
+            colour = row_colour(row)
+            return None if colour is None else QBrush(colour)
         if role == _TOOLTIP and column is not WeaponColumn.LOCATION:
             return None
         match column:
