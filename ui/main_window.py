@@ -141,6 +141,7 @@ class MainWindow(EditingMixin, QMainWindow):
         self.filters = FilterBar()
         self.filters.changed.connect(self.apply_filter)
         self.weapon_model = WeaponTableModel(self.context, self)
+        self.weapon_model.counted.connect(self._update_count)
         self.table = table_view("weaponTable")
         self.table.setModel(self.weapon_model)
         self.table.setItemDelegate(CachedTextDelegate(self.weapon_model, self.table))
@@ -385,6 +386,9 @@ class MainWindow(EditingMixin, QMainWindow):
         self._update_count()
 
     def _update_count(self) -> None:
+        if self.weapon_model.uncounted:  # the first rows are shown; their number comes just after
+            self.status_count.setText(_("Counting the weapons shown…"))
+            return
         shown = self.weapon_model.rowCount()
         self.status_count.setText(
             _("{shown} weapons shown").format(shown=f"{shown:,}".replace(",", "\u202f"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
@@ -56,6 +57,27 @@ def test_search_as_you_type_and_filters(
     assert rack is not None
     window.tree.setCurrentIndex(rack.index())
     assert window.weapon_model.rowCount() == 11
+
+
+def test_many_hits_show_their_rows_then_their_count(
+    qtbot: QtBot,
+    depot: tuple[AppContext, dict[str, int]],
+    settings: QSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    context, ids = depot
+    window = _window(qtbot, context, settings)
+    monkeypatch.setattr("ui.models.paged.FIRST_IDS", 5)
+    window.filters.search.setText("KX")
+    with qtbot.waitSignal(window.weapon_model.counted, timeout=2000):
+        window.apply_filter()
+        assert window.weapon_model.rowCount() == 5
+        assert window.status_count.text() == "Counting the weapons shown…"
+    assert window.weapon_model.rowCount() == 30 and window.status_count.text() == "30 weapons shown"
+    window.weapon_model.reload()  # as after an edit
+    assert window.weapon_model.uncounted
+    window.open_weapon(ids["KX-0030"])  # a scan right after a search finds a row past the first ones
+    assert window.selected_weapon_id() == ids["KX-0030"]
 
 
 def test_selection_shows_detail_and_is_remembered(

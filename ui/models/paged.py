@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 
 from armoury.i18n import _
 
@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 C = TypeVar("C", bound=enum.Enum)
 
-PAGE_SIZE = 200  # rows fetched at once (by id)
+PAGE_SIZE = 100  # rows fetched at once (by id): a tall screen's worth, read again on every search
 MAX_PAGES = 50
 BLOCK_SIZE = 5000  # ids fetched at once (by position in the sorted, filtered list)
+FIRST_IDS = 500  # after a search, the first block starts with this many: the screen needs no more
 MAX_BLOCKS = 100
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -47,12 +48,15 @@ class PagedIdModel(QAbstractTableModel, Generic[R, C]):
 
     columns: Sequence[C] = ()
     header_labels: Mapping[Any, str] = {}
+    counted = Signal()  # the number of rows is known (after a reload, or just after its first rows)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._count = 0
         self._blocks: OrderedDict[int, array[int]] = OrderedDict()
         self._pages: OrderedDict[int, Mapping[int, R]] = OrderedDict()
+        self._short_first = False
+        self.uncounted = False  # the last reload showed its first ids before counting them all
         self.fetches = 0  # pages of rows fetched, for tests and the benchmark
 
     # --- to override -----------------------------------------------------------------------------------
@@ -63,8 +67,9 @@ class PagedIdModel(QAbstractTableModel, Generic[R, C]):
     def load_ids(self, offset: int, limit: int) -> array[int]:
         raise NotImplementedError
 
-    def load_first(self, limit: int) -> tuple[array[int], int]:
-        """The first block and the count (subclasses may get both in one query)."""
+    def load_first(self, limit: int) -> tuple[array[int], int | None]:
+        """The first ``limit`` ids and how many there are in all — or None for "more than these", and
+        then :meth:`count_ids` is asked just after the first rows are shown (see :meth:`finish_count`)."""
         count = self.count_ids()
         return (self.load_ids(0, limit) if count else array("q")), count
 
@@ -82,12 +87,45 @@ class PagedIdModel(QAbstractTableModel, Generic[R, C]):
 
     def reload(self) -> None:
         """Ask the database again (after a filter or sort change, or an edit)."""
-        first, count = self.load_first(BLOCK_SIZE)
+        limit = min(FIRST_IDS, BLOCK_SIZE)
+        first, count = self.load_first(limit)
+        if len(first) < limit:
+            count = len(first)
         self.beginResetModel()
-        self._count = len(first) if len(first) < BLOCK_SIZE else count
-        self._blocks = OrderedDict({0: first}) if count else OrderedDict()
+        self._count = len(first) if count is None else count
+        self._blocks = OrderedDict({0: first}) if first else OrderedDict()
+        # The rest of the first block is fetched when a row past these is asked for (see id_at).
+        self._short_first = len(first) < BLOCK_SIZE and (count is None or count > len(first))
         self._pages.clear()
+        self.uncounted = count is None
         self.endResetModel()
+        if self.uncounted:
+            # Counting a search's 100,000 hits takes longer than showing its first rows: the rows are
+            # painted first, the count (and the scroll bar's true range) comes just after. A timer, not a
+            # queued call: those are delivered before the (low-priority) paint request.
+            QTimer.singleShot(1, self.finish_count)
+        else:
+            self.counted.emit()
+
+    def finish_count(self) -> None:
+        """Count the ids now if the last reload left that for later; the rows past the first come in."""
+        if not self.uncounted:
+            return
+        self.uncounted = False
+        try:
+            count = self.count_ids()
+        except Exception:  # a view must keep painting; the error is logged
+            log.exception("cannot count ids")
+            count = self._count
+        if count > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, count - 1)
+            self._count = count
+            self.endInsertRows()
+        elif count < self._count:  # weapons went between the two queries
+            self.beginRemoveRows(QModelIndex(), count, self._count - 1)
+            self._count = count
+            self.endRemoveRows()
+        self.counted.emit()
 
     def refresh_rows(self) -> None:
         """Forget the fetched rows (their content changed) but keep the ids."""
@@ -113,11 +151,16 @@ class PagedIdModel(QAbstractTableModel, Generic[R, C]):
     def id_at(self, row: int) -> int | None:
         if not 0 <= row < self._count:
             return None
-        block = self._block(row // BLOCK_SIZE)
-        offset = row % BLOCK_SIZE
+        number, offset = divmod(row, BLOCK_SIZE)
+        block = self._block(number)
+        if offset >= len(block) and number == 0 and self._short_first:
+            self._short_first = False  # the first ids came alone, for a quicker first screen: now the rest
+            del self._blocks[0]
+            block = self._block(0)
         return block[offset] if offset < len(block) else None
 
     def row_of(self, ident: int) -> int | None:
+        self.finish_count()
         for number, block in self._blocks.items():
             try:
                 return number * BLOCK_SIZE + block.index(ident)

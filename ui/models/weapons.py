@@ -98,6 +98,12 @@ class WeaponTableModel(PagedIdModel[WeaponRow, WeaponColumn]):
             ctx.db, ctx.actor, self.filter, self.sort_key, self.descending, offset, limit
         )
 
+    def load_first(self, limit: int) -> tuple[array[int], int | None]:
+        ctx = self.context
+        return browse.first_weapon_ids(
+            ctx.db, ctx.actor, self.filter, self.sort_key, self.descending, limit, count=False
+        )
+
     def position_of(self, ident: int) -> int | None:
         ctx = self.context
         return browse.weapon_position(ctx.db, ctx.actor, self.filter, self.sort_key, self.descending, ident)
