@@ -57,7 +57,6 @@ from ui.context import AppContext
 from ui.detail_panel import DetailPanel
 from ui.editing import PAGE_CATALOGUE, PAGE_PEOPLE, PAGE_WEAPONS, EditingMixin
 from ui.errors import show_error
-from ui.fast_delegate import CachedTextDelegate
 from ui.filter_bar import FilterBar
 from ui.icons import icon
 from ui.models.locations import NODE_ROLE, LocationTreeModel, parse_node_key
@@ -144,7 +143,6 @@ class MainWindow(EditingMixin, QMainWindow):
         self.weapon_model.counted.connect(self._update_count)
         self.table = table_view("weaponTable")
         self.table.setModel(self.weapon_model)
-        self.table.setItemDelegate(CachedTextDelegate(self.weapon_model, self.table))
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.horizontalHeader().setSortIndicator(WeaponColumn.SERIAL, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
@@ -345,10 +343,15 @@ class MainWindow(EditingMixin, QMainWindow):
 
     def load_rest(self) -> None:
         """The tree's weapon counts (one grouped query over every weapon) come from a worker thread;
-        the remembered selection (whose detail panel loads the full record) comes after the first rows."""
+        the remembered selection (whose detail panel loads the full record) comes after the first rows,
+        and so does the table's cached-text delegate: its module builds some forty of PySide's Python
+        enums on import (20 ms), while the first rows are painted as well by Qt's own delegate."""
         if self._rest_loaded:
             return
         self._rest_loaded = True
+        from ui.fast_delegate import CachedTextDelegate
+
+        self.table.setItemDelegate(CachedTextDelegate(self.weapon_model, self.table))
         self.reload_tree()
         self._restore_selection()
 

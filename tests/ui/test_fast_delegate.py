@@ -26,6 +26,8 @@ def _window(qtbot: QtBot, context: AppContext, settings: QSettings) -> MainWindo
     window.show()
     window.load()
     qtbot.waitUntil(lambda: window.weapon_model.rowCount() > 0)
+    # Put in after the first rows are painted (ui/main_window.py, load_rest).
+    qtbot.waitUntil(lambda: isinstance(window.table.itemDelegate(), CachedTextDelegate))
     return window
 
 
