@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -136,6 +136,31 @@ def entry_hash(prev_hash: str, entry_row: Sequence[Any], items: Sequence[Sequenc
     return hashlib.sha256(f"{prev_hash}|{content}".encode()).hexdigest()
 
 
+def entry_digest(prev_hash: str, entry_row: Sequence[Any], item_texts: Iterable[str]) -> str:
+    """:func:`entry_hash` from each item's canonical JSON text (as SQL writes it, see ledger_chunks),
+    streamed: the same digest, for an entry of 100,000 items whose rows Python never holds."""
+    entry = json.dumps(list(entry_row), ensure_ascii=False, separators=(",", ":"))
+    hasher = hashlib.sha256(f"{prev_hash}|[{entry},[".encode())
+    separator = ""
+    for item in item_texts:
+        hasher.update((separator + item).encode())
+        separator = ","
+    hasher.update(b"]]")
+    return hasher.hexdigest()
+
+
+@dataclass(frozen=True)
+class CopiedItems:
+    """The items of an entry that the database writes itself (a take-on-charge of 100,000 weapons).
+
+    ``texts(connection)`` gives each item's canonical JSON, in line order, for the hash; ``write(connection,
+    seq)`` inserts the same rows and returns how many it wrote, which must be ``count``."""
+
+    count: int
+    texts: Callable[[Connection], Iterable[str]]
+    write: Callable[[Connection, int], int]
+
+
 ITEM_COLUMNS = (
     "line",
     "operation",
@@ -243,23 +268,20 @@ def append_item_rows(
     actor: Actor,
     operation: LedgerOperation,
     facility_id: int,
-    items: Sequence[Sequence[Any]],
+    items: Sequence[Sequence[Any]] | CopiedItems,
     *,
     witnesses: Sequence[Actor] = (),
     document_ref: str | Callable[[int], str] = "",
     reason: str = "",
     corrects_seq: int | None = None,
     payload: Mapping[str, Any] | None = None,
-    copy_items: Callable[[Connection, int], int] | None = None,
 ) -> AppendedEntry:
-    """Append one entry whose items are ``items`` (rows in :data:`ITEM_COLUMNS` order, stored values).
-
-    The rows are hashed into the entry. They are written by the driver's executemany, or, with
-    ``copy_items``, by that function (given the connection and the new entry's ``seq``; it returns how
-    many items it wrote), which must write exactly these rows: a take-on-charge of 100,000 weapons copies
-    them from ``weapons`` in one ``INSERT … SELECT`` instead of sending 17 values a row to the driver.
+    """Append one entry whose items are ``items``: rows in :data:`ITEM_COLUMNS` order (stored values),
+    hashed into the entry and sent to the driver's executemany; or :class:`CopiedItems`, which the
+    database hashes (as canonical JSON) and writes itself — a take-on-charge of 100,000 weapons copies
+    them from ``weapons`` with one ``INSERT … SELECT`` instead of sending 17 values a row to the driver.
     """
-    if not items:
+    if not (items.count if isinstance(items, CopiedItems) else items):
         raise ValueError("a ledger entry needs at least one item")
     _lock_ledger(session)
     head = chain_head_in(session)
@@ -281,7 +303,11 @@ def append_item_rows(
         corrects_seq,
         payload_text,
     ]
-    digest = entry_hash(head.hash, entry_row, items)
+    connection = session.connection()
+    if isinstance(items, CopiedItems):
+        digest = entry_digest(head.hash, entry_row, items.texts(connection))
+    else:
+        digest = entry_hash(head.hash, entry_row, items)
     session.execute(
         insert(LedgerEntry).values(
             seq=seq,
@@ -299,11 +325,10 @@ def append_item_rows(
             hash=digest,
         )
     )
-    connection = session.connection()
-    if copy_items is not None:
-        written = copy_items(connection, seq)
-        if written != len(items):  # the copy and the hashed rows disagree: nothing may be kept
-            raise RuntimeError(f"ledger entry {seq}: {written} items copied, {len(items)} hashed")
+    if isinstance(items, CopiedItems):
+        written = items.write(connection, seq)
+        if written != items.count:  # the copy and the hashed rows disagree: nothing may be kept
+            raise RuntimeError(f"ledger entry {seq}: {written} items copied, {items.count} hashed")
         return AppendedEntry(seq, digest, now, ref)
     # The driver's own executemany: the item rows are already the stored values (numbers, enum values as
     # text, NULLs), so no type processing is needed.

@@ -8,7 +8,8 @@ one ledger entry with one item per weapon, so importing 100,000 weapons costs on
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
@@ -18,16 +19,22 @@ from armoury.errors import ConflictError
 from armoury.i18n import _
 from armoury.models.ledger import LedgerOperation
 from armoury.security.permissions import Actor
-from armoury.services.ledger import ITEM_COLUMNS, append_item_rows
+from armoury.services.ledger import ITEM_COLUMNS, CopiedItems, append_item_rows
+from armoury.services.ledger_chunks import json_array_sql
 
 _OPERATION = str(LedgerOperation.TAKE_ON_CHARGE)
 _STATE_COLUMNS = "id, facility_id, whereabouts, rack_id, slot, holder_id, condition, register"
-# The items of consecutive new weapons, copied by the database: the same values as the rows above.
+_RANGE = "FROM weapons WHERE id BETWEEN :first AND :last"
+# A new weapon's item in ITEM_COLUMNS order, from its row: from nowhere (NULLs) to its state as stored.
+# (NULLs typed, for PostgreSQL's to_json.)
+_INT, _TEXT = "CAST(NULL AS INTEGER)", "CAST(NULL AS TEXT)"
+_ITEM_EXPRESSIONS = (
+    "id - :offset", f"CAST('{_OPERATION}' AS TEXT)", "id", "register", _INT, "facility_id", _TEXT,
+    "whereabouts", _INT, "rack_id", _INT, "slot", _INT, "holder_id", _TEXT, "condition",
+)  # fmt: skip
 _COPY_RANGE = text(
     f"INSERT INTO ledger_items (entry_seq, {', '.join(ITEM_COLUMNS)}) "
-    "SELECT :seq, id - :offset, :operation, id, register, NULL, facility_id, NULL, whereabouts, "
-    "NULL, rack_id, NULL, slot, NULL, holder_id, NULL, condition "
-    "FROM weapons WHERE id BETWEEN :first AND :last ORDER BY id"
+    f"SELECT :seq, {', '.join(_ITEM_EXPRESSIONS)} {_RANGE} ORDER BY id"
 )
 
 
@@ -61,19 +68,24 @@ def record_take_on_charge(
             _("Weapon {weapon} is already on the books.").format(weapon=already),
             _("A weapon is taken on charge once; later changes are custody operations."),
         )
-    # Each item in ITEM_COLUMNS order: from nowhere (NULLs) to the weapon's state as stored.
-    by_id = {
-        row[0]: [None, _OPERATION, row[0], row[7], None, row[1], None, row[2], None, row[3], None, row[4],
-                 None, row[5], None, row[6]]
-        for row in plain_rows(connection, f"SELECT {_STATE_COLUMNS} FROM weapons WHERE id {among}")
-    }  # fmt: skip
-    items = [by_id[weapon_id] for weapon_id in ids]
-    for line, item in enumerate(items, 1):
-        item[0] = line
-    facilities = Counter(item[5] for item in items)  # the entry's facility: most of its weapons'
-    facility_id = min(facilities, key=lambda f: (-facilities[f], f))
-    # Consecutive ids (a bulk insert): the database copies the same values itself.
-    copy_items = _copy_range(ids[0], ids[-1]) if among.startswith("BETWEEN") else None
+    items: list[list[Any]] | CopiedItems
+    if among.startswith("BETWEEN"):
+        # Consecutive ids (a bulk insert): the database hashes and copies the items itself.
+        items = _copied_range(connection.dialect.name, ids[0], ids[-1])
+        by_facility = f"SELECT facility_id, count(*) {_RANGE} GROUP BY facility_id"
+        facilities = Counter(dict(plain_rows(connection, by_facility, {"first": ids[0], "last": ids[-1]})))
+    else:
+        # Each item in ITEM_COLUMNS order: from nowhere (NULLs) to the weapon's state as stored.
+        by_id = {
+            row[0]: [None, _OPERATION, row[0], row[7], None, row[1], None, row[2], None, row[3], None, row[4],
+                     None, row[5], None, row[6]]
+            for row in plain_rows(connection, f"SELECT {_STATE_COLUMNS} FROM weapons WHERE id {among}")
+        }  # fmt: skip
+        items = [by_id[weapon_id] for weapon_id in ids]
+        for line, item in enumerate(items, 1):
+            item[0] = line
+        facilities = Counter(item[5] for item in items)
+    facility_id = min(facilities, key=lambda f: (-facilities[f], f))  # most of its weapons', then lowest
     append_item_rows(
         session,
         actor,
@@ -83,15 +95,19 @@ def record_take_on_charge(
         document_ref=document_ref[:80],
         reason=reason,
         payload={"source": source},
-        copy_items=copy_items,
     )
 
 
-def _copy_range(first: int, last: int) -> Callable[[Connection, int], int]:
-    """Write the items of weapons ``first``..``last`` (line = id - first + 1) with one INSERT … SELECT."""
+def _copied_range(dialect: str, first: int, last: int) -> CopiedItems:
+    """The take-on-charge items of weapons ``first``..``last`` (line = id - first + 1), which the database
+    writes as canonical JSON for the hash and copies into ``ledger_items`` with one INSERT … SELECT."""
+    values = {"offset": first - 1, "first": first, "last": last}
+    json_sql = json_array_sql(dialect, _ITEM_EXPRESSIONS)
 
-    def copy(connection: Connection, seq: int) -> int:
-        values = {"seq": seq, "offset": first - 1, "first": first, "last": last, "operation": _OPERATION}
-        return int(connection.execute(_COPY_RANGE, values).rowcount)
+    def texts(connection: Connection) -> Iterable[str]:
+        return [row[0] for row in plain_rows(connection, f"SELECT {json_sql} {_RANGE} ORDER BY id", values)]
 
-    return copy
+    def write(connection: Connection, seq: int) -> int:
+        return int(connection.execute(_COPY_RANGE, {**values, "seq": seq}).rowcount)
+
+    return CopiedItems(last - first + 1, texts, write)

@@ -21,11 +21,13 @@ from armoury.security.permissions import SYSTEM_ACTOR, Actor
 from armoury.services import custody
 from armoury.services.ledger import (
     Checkpoint,
+    CopiedItems,
     ItemChange,
     append_entry,
     append_item_rows,
     chain_head,
     current_states,
+    entry_digest,
     entry_hash,
     verify_unchecked,
     weapon_history,
@@ -108,11 +110,9 @@ def test_a_copy_that_disagrees_with_the_hashed_items_keeps_nothing(sqlite_db: Da
     weapon = _new_weapons(sqlite_db, world, 1)[0]
     item = [1, "take_on_charge", weapon, "national", None, world.facility_b, None, "in_store", None,
             world.racks["RB1"], None, 1, None, None, None, "serviceable"]  # fmt: skip
+    copied = CopiedItems(1, lambda _connection: [json.dumps(item)], lambda _connection, _seq: 0)
     with pytest.raises(RuntimeError, match="0 items copied, 1 hashed"), sqlite_db.write() as session:
-        append_item_rows(
-            session, SYSTEM_ACTOR, LedgerOperation.TAKE_ON_CHARGE, world.facility_b, [item],
-            copy_items=lambda _connection, _seq: 0,
-        )  # fmt: skip
+        append_item_rows(session, SYSTEM_ACTOR, LedgerOperation.TAKE_ON_CHARGE, world.facility_b, copied)
     assert chain_head(sqlite_db).seq == 1 and _stored_items(sqlite_db, 2) == []
 
 
@@ -131,6 +131,19 @@ def test_sequence_is_gapless_and_each_hash_chains_to_the_one_before(any_db: Data
     for before, after in itertools.pairwise(entries):
         assert after[1] == before[2]
     assert len({e[2] for e in entries}) == 3
+
+
+def test_the_streamed_digest_is_the_entry_hash() -> None:
+    """entry_digest (items as canonical JSON texts, as SQL writes them) gives entry_hash's digest."""
+    entry = [7, "2026-11-22T10:00:00.000000Z", "take_on_charge", 1, None, "système", "[]", "", "", None, "{}"]
+    items = [
+        [1, "take_on_charge", 5, "national", None, 1, None, "in_store", None, 3, None, 12, None, None, None, "x"],
+        [2, "take_on_charge", 6, "contingent", None, 2, None, "issued", None, None, None, None, None, 9, None, "é"],
+    ]  # fmt: skip
+    texts = [json.dumps(i, ensure_ascii=False, separators=(",", ":")) for i in items]
+    assert entry_digest("ab" * 32, entry, texts) == entry_hash("ab" * 32, entry, items)
+    assert entry_digest("ab" * 32, entry, texts[:1]) == entry_hash("ab" * 32, entry, items[:1])
+    assert entry_digest("ab" * 32, entry, texts[:1]) != entry_hash("ab" * 32, entry, items)
 
 
 def test_hash_covers_every_field() -> None:
