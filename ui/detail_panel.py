@@ -42,7 +42,7 @@ class DetailPanel(QScrollArea):
         self.context = context
         self.weapon: WeaponDetail | None = None
         self.setWidgetResizable(True)
-        self.setMinimumWidth(320)
+        self.setMinimumWidth(280)
         inner = QWidget()
         layout = QVBoxLayout(inner)
         self.title = QLabel(_("No weapon selected"))

@@ -20,6 +20,13 @@ def _combo(name: str, everything: str, members: Sequence[Any]) -> QComboBox:
     combo.addItem(everything, None)
     for member in members:
         combo.addItem(member.label, member.value)
+    # As wide as its "everything" line, not its longest one ("Rocket launcher / recoilless", longer in
+    # French), so that the window fits a 1366-pixel screen; the list that opens shows every line whole.
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(len(everything))
+    combo.view().setMinimumWidth(
+        combo.view().sizeHintForColumn(0) + combo.view().verticalScrollBar().sizeHint().width()
+    )
     return combo
 
 
@@ -36,7 +43,7 @@ class FilterBar(QWidget):
         self.search.setObjectName("search")
         self.search.setPlaceholderText(_("Search serial, make, model or holder (Ctrl+F)"))
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(280)
+        self.search.setMinimumWidth(140)
         label = QLabel(_("&Find:"))
         label.setBuddy(self.search)
         layout.addWidget(label)

@@ -31,6 +31,7 @@ from armoury.security.permissions import Actor, Permission
 from armoury.services.guard import authorize
 from armoury.services.ledger_chunks import (
     ENTERS_BOOKS,
+    ITEM_FIELDS,
     Slice,
     check_slice,
     links,
@@ -161,24 +162,8 @@ class CopiedItems:
     write: Callable[[Connection, int], int]
 
 
-ITEM_COLUMNS = (
-    "line",
-    "operation",
-    "weapon_id",
-    "register",
-    "from_facility_id",
-    "to_facility_id",
-    "from_whereabouts",
-    "to_whereabouts",
-    "from_rack_id",
-    "to_rack_id",
-    "from_slot",
-    "to_slot",
-    "from_holder_id",
-    "to_holder_id",
-    "from_condition",
-    "to_condition",
-)
+# The item columns the hash covers, in order: defined once, with the SQL that reads them for verify.
+ITEM_COLUMNS = ITEM_FIELDS
 
 
 def _item_row(line: int, operation: LedgerOperation, change: ItemChange) -> list[Any]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
-# The hashed columns, in the order entry_hash takes them (ledger.ITEM_COLUMNS; a test keeps them equal).
+# The hashed columns, in the order entry_hash takes them (ledger.ITEM_COLUMNS is ITEM_FIELDS).
 ENTRY_FIELDS = (
     "seq",
     "recorded_at",

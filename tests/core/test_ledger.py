@@ -226,7 +226,9 @@ def test_verify_hashes_the_same_columns_as_append() -> None:
     from armoury.services import ledger_chunks
     from armoury.services.ledger import ITEM_COLUMNS
 
-    assert ledger_chunks.ITEM_FIELDS == ITEM_COLUMNS
+    # One list of the hashed item columns: every column of ledger_items but the entry's seq, in order.
+    assert ITEM_COLUMNS is ledger_chunks.ITEM_FIELDS
+    assert ITEM_COLUMNS == tuple(c.name for c in LedgerItem.__table__.columns if c.name != "entry_seq")
     hashed = inspect.signature(entry_hash).parameters
     assert list(hashed) == ["prev_hash", "entry_row", "items"]
     assert len(ledger_chunks.ENTRY_FIELDS) == 11  # entry_hash's entry_row

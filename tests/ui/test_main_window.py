@@ -7,6 +7,7 @@ from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from armoury.domain.enums import Category
+from armoury.i18n import set_language
 from armoury.services.browse import NodeKind
 from ui.context import AppContext
 from ui.main_window import PAGE_CATALOGUE, PAGE_PEOPLE, MainWindow
@@ -78,6 +79,24 @@ def test_many_hits_show_their_rows_then_their_count(
     assert window.weapon_model.uncounted
     window.open_weapon(ids["KX-0030"])  # a scan right after a search finds a row past the first ones
     assert window.selected_weapon_id() == ids["KX-0030"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_window_fits_a_laptop_screen(
+    qtbot: QtBot, depot: tuple[AppContext, dict[str, int]], settings: QSettings, language: str
+) -> None:
+    """A 1366 x 768 screen (a modest depot PC) holds the whole window, in English and in French."""
+    set_language(language)
+    try:
+        context, _ids = depot
+        window = _window(qtbot, context, settings)
+        assert window.filters.register.currentText() == ("All registers" if language == "en" else "Tous registres")
+        view = window.filters.category.view()  # the list that opens shows its longest line whole
+        assert view.minimumWidth() > view.sizeHintForColumn(0) > window.filters.category.width() / 2
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 1340 and hint.height() <= 700, hint
+    finally:
+        set_language("en")
 
 
 def test_selection_shows_detail_and_is_remembered(
