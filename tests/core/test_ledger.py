@@ -228,7 +228,7 @@ def test_verify_hashes_the_same_columns_as_append() -> None:
 
     # One list of the hashed item columns: every column of ledger_items but the entry's seq, in order.
     assert ITEM_COLUMNS is ledger_chunks.ITEM_FIELDS
-    assert ITEM_COLUMNS == tuple(c.name for c in LedgerItem.__table__.columns if c.name != "entry_seq")
+    assert tuple(c.name for c in LedgerItem.__table__.columns if c.name != "entry_seq") == ITEM_COLUMNS
     hashed = inspect.signature(entry_hash).parameters
     assert list(hashed) == ["prev_hash", "entry_row", "items"]
     assert len(ledger_chunks.ENTRY_FIELDS) == 11  # entry_hash's entry_row

@@ -90,7 +90,9 @@ def test_the_window_fits_a_laptop_screen(
     try:
         context, _ids = depot
         window = _window(qtbot, context, settings)
-        assert window.filters.register.currentText() == ("All registers" if language == "en" else "Tous registres")
+        assert window.filters.register.currentText() == (
+            "All registers" if language == "en" else "Tous registres"
+        )
         view = window.filters.category.view()  # the list that opens shows its longest line whole
         assert view.minimumWidth() > view.sizeHintForColumn(0) > window.filters.category.width() / 2
         hint = window.minimumSizeHint()
