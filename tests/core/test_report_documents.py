@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from reportlab.lib.units import mm
 
 from armoury.db import Database
 from armoury.errors import NotFoundError, ValidationError
@@ -68,6 +69,11 @@ def test_every_report_builds_in_every_format(sqlite_db: Database, busy_world: Wo
             content = page.extract_text()
             assert f"Page {number} of {len(pages)}" in content, spec.name
             assert report.title in content
+        # Every table fits its page as designed: no column is shrunk to make room.
+        frame = ReportDocument.frame_width(report.landscape is not False) / mm
+        for table in report.tables():
+            designed = sum(c.width_mm for c in table.columns if c.pdf)
+            assert designed <= frame + 0.1, (spec.name, table.name, designed, frame)
         data = json.loads(_bytes(report, OutputFormat.JSON))
         csv_tables = read_csv_tables(_bytes(report, OutputFormat.CSV).decode("utf-8"))
         assert {name: len(rows) for name, rows in data["tables"].items()} == {
