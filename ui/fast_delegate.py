@@ -15,7 +15,7 @@ from __future__ import annotations
 from math import ceil
 from typing import Protocol, cast
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QStaticText
 from PySide6.QtWidgets import (
     QApplication,
@@ -81,11 +81,9 @@ class CachedTextDelegate(QStyledItemDelegate):
         self._margin = 0
         self._palette_key = -1
         self._colours: tuple[_Colours, _Colours, _Colours] | None = None
-        if isinstance(source, QAbstractItemModel):
-            source.modelReset.connect(self.clear)
 
     def clear(self) -> None:
-        """Forget the laid-out strings (the model was reset, or the font or style changed)."""
+        """Forget the laid-out strings (the font or the style changed; a new font also does this)."""
         self._cache.clear()
         self._font = None
         self._palette_key = -1
