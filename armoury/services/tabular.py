@@ -90,7 +90,8 @@ def read_csv(path: Path) -> Table:
 
 
 def parse_csv_text(text: str) -> Table:
-    first_line = next((line for line in io.StringIO(text) if line.strip()), "")  # without splitting it all
+    # The first non-blank line, without splitting the whole text (any line ending: \n, \r\n or \r).
+    first_line = next((line for line in io.StringIO(text, newline=None) if line.strip()), "")
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records = list(reader)

@@ -530,3 +530,14 @@ def test_the_driver_rows_store_what_a_core_insert_stores(
         db.dispose()
     assert stored[0] == stored[1] and len(stored[0]) == len(conditions)
     assert [row[-4] for row in stored[0]] == ["l'arme « 1 »"] * len(conditions)  # notes, quote and all
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_the_delimiter_is_read_from_the_header_whatever_the_line_endings(ending: str) -> None:
+    """Semicolons in the header win over the commas of French decimals in the rows below it."""
+    from armoury.services.tabular import parse_csv_text
+
+    table = parse_csv_text(ending.join(["serial;calibre", "1,5;2,5", "3,5;4,5", ""]))
+    assert table.delimiter == ";"
+    assert table.headers == ("serial", "calibre")
+    assert [cells for _n, cells in table.rows] == [("1,5", "2,5"), ("3,5", "4,5")]
