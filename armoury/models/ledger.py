@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from armoury.domain.enums import Condition, LabelledEnum, Register, Whereabouts
+from armoury.domain.enums import TERMINAL_WHEREABOUTS, Condition, LabelledEnum, Register, Whereabouts
 from armoury.i18n import N_
 from armoury.models.base import Base, UTCDateTime, str_enum, utcnow
 
@@ -83,18 +83,29 @@ class VoucherLineStatus(LabelledEnum):
 
 GENESIS_HASH = "0" * 64
 
+#: The operations that can count in a movement column of the monthly stock return.
+BOOKS_MOVEMENT_OPERATIONS = ("take_on_charge", "receive", "recover", "register_recovered", "transfer_accept",
+                             "loss_report", "destroy")  # fmt: skip
+#: The whereabouts of a weapon on its facility's books: every one but the terminal ones.
+ON_BOOKS_WHEREABOUTS = tuple(w.value for w in Whereabouts if w not in TERMINAL_WHEREABOUTS)
+
+
+def sql_list(values: tuple[str, ...]) -> str:
+    """``values`` as the inside of an SQL ``IN (...)``: quoted literals (enum values, never user text)."""
+    return ", ".join(f"'{value}'" for value in values)
+
+
 #: An item that may change a facility's balance in the monthly stock return: an operation that counts as a
 #: movement, an item that enters the books or changes facility, or one whose whereabouts goes on or off
 #: the books. Every other item (an issue, a return, a move, a repair...) leaves its weapon on the books of
 #: the same facility. The partial index below holds only these items (a few in a hundred), so the return
 #: reads them, not the whole month; its query repeats this text (with ``i.`` before the columns) so that
-#: both SQLite and PostgreSQL can use the index. Migration 0009 holds a frozen copy.
+#: both SQLite and PostgreSQL can use the index. Migration 0009 holds a frozen copy (a test compares them).
 BOOKS_CHANGE_WHERE = (
-    "{p}operation IN ('take_on_charge', 'receive', 'recover', 'register_recovered', 'transfer_accept', "
-    "'loss_report', 'destroy') "
+    f"{{p}}operation IN ({sql_list(BOOKS_MOVEMENT_OPERATIONS)}) "
     "OR {p}from_facility_id IS NULL OR {p}from_facility_id <> {p}to_facility_id "
-    "OR CASE WHEN {p}from_whereabouts IN ('in_store', 'issued', 'in_transit', 'at_repair') THEN 1 ELSE 0 END "
-    "<> CASE WHEN {p}to_whereabouts IN ('in_store', 'issued', 'in_transit', 'at_repair') THEN 1 ELSE 0 END"
+    f"OR CASE WHEN {{p}}from_whereabouts IN ({sql_list(ON_BOOKS_WHEREABOUTS)}) THEN 1 ELSE 0 END "
+    f"<> CASE WHEN {{p}}to_whereabouts IN ({sql_list(ON_BOOKS_WHEREABOUTS)}) THEN 1 ELSE 0 END"
 )
 
 

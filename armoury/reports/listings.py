@@ -15,6 +15,7 @@ from armoury.db import Database
 from armoury.domain.enums import Category, Condition, Register, Whereabouts
 from armoury.errors import ValidationError
 from armoury.i18n import N_, _
+from armoury.models.ledger import ON_BOOKS_WHEREABOUTS, sql_list
 from armoury.reports.base import (
     P_FACILITY,
     Column,
@@ -37,7 +38,7 @@ P_REGISTER = Parameter("register", N_("Register (national, contingent, recovered
 P_PERSON = Parameter("person", N_("Service number of a person"), required=False)
 P_UNIT = Parameter("unit", N_("Unit code"), required=False)
 
-_ON_BOOKS_SQL = "('in_store', 'issued', 'at_repair', 'in_transit')"
+_ON_BOOKS_SQL = f"({sql_list(ON_BOOKS_WHEREABOUTS)})"
 
 
 def _open(db: Database, actor: Actor, params: Mapping[str, Any]) -> tuple[FacilityInfo, str]:

@@ -46,9 +46,14 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from armoury.domain.enums import TERMINAL_WHEREABOUTS, Category, Register, Whereabouts
+from armoury.domain.enums import Category, Register, Whereabouts
 from armoury.i18n import _
-from armoury.models.ledger import BOOKS_CHANGE_WHERE
+from armoury.models.ledger import (
+    BOOKS_CHANGE_WHERE,
+    BOOKS_MOVEMENT_OPERATIONS,
+    ON_BOOKS_WHEREABOUTS,
+    sql_list,
+)
 
 #: The figures of a row, in the order they are printed, with the names the JSON uses.
 FIGURES = (
@@ -68,8 +73,8 @@ FIGURES = (
 INFLOWS = ("receipts", "transfers_in", "recoveries")
 OUTFLOWS = ("transfers_out", "losses", "disposals")
 
-_ON_BOOKS = tuple(w.value for w in Whereabouts if w not in TERMINAL_WHEREABOUTS)
-_ON_BOOKS_SQL = ", ".join(f"'{w}'" for w in _ON_BOOKS)
+_ON_BOOKS = ON_BOOKS_WHEREABOUTS
+_ON_BOOKS_SQL = sql_list(ON_BOOKS_WHEREABOUTS)
 _BREAKDOWN = {
     Whereabouts.IN_STORE.value: "in_store",
     Whereabouts.ISSUED.value: "on_issue",
@@ -160,10 +165,7 @@ def compute_lines(session: Session, fid: int, open_seq: int, close_seq: int) -> 
     return tuple(lines)
 
 
-#: The operations that can count in a movement column (see :func:`_movement_column`).
-_MOVEMENT_OPERATIONS = ("take_on_charge", "receive", "recover", "register_recovered", "transfer_accept",
-                        "loss_report", "destroy")  # fmt: skip
-_MOVEMENT_OPERATIONS_SQL = ", ".join(f"'{op}'" for op in _MOVEMENT_OPERATIONS)
+_MOVEMENT_OPERATIONS_SQL = sql_list(BOOKS_MOVEMENT_OPERATIONS)  # see _movement_column
 
 
 @dataclass(frozen=True)

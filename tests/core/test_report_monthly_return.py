@@ -104,23 +104,27 @@ def test_items_that_are_no_movement_or_change_no_balance_show_as_mismatches(
 
 
 def test_the_partial_index_holds_every_item_that_can_count() -> None:
+    import importlib
     from itertools import product
 
     from armoury.domain.enums import TERMINAL_WHEREABOUTS
-    from armoury.models.ledger import BOOKS_CHANGE_WHERE
+    from armoury.models.ledger import BOOKS_CHANGE_WHERE, BOOKS_MOVEMENT_OPERATIONS
     from armoury.reports import return_figures
 
     # The return's query ANDs the index's condition: an operation that counts, or a whereabouts on the books,
-    # missing from it would silently drop items. (Its text is frozen in migration 0009.)
+    # missing from it would silently drop items.
     for op in Op:
         if any(
             return_figures._movement_column(op.value, *flags) for flags in product((False, True), repeat=4)
         ):
-            assert op.value in return_figures._MOVEMENT_OPERATIONS
-    for op in return_figures._MOVEMENT_OPERATIONS:
+            assert op.value in BOOKS_MOVEMENT_OPERATIONS
+    for op in BOOKS_MOVEMENT_OPERATIONS:
         assert f"'{op}'" in BOOKS_CHANGE_WHERE
     on_books = [w.value for w in Whereabouts if w not in TERMINAL_WHEREABOUTS]
     assert BOOKS_CHANGE_WHERE.count(f"IN ({', '.join(repr(w) for w in on_books)})") == 2
+    # The index the migration made is the one the model and the query describe, to the character.
+    migration = importlib.import_module("armoury.migrations.versions.0009_books_changes_index")
+    assert BOOKS_CHANGE_WHERE.format(p="") == migration._WHERE
 
 
 def test_the_period_is_read_through_the_partial_index(sqlite_db: Database) -> None:
