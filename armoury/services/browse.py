@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from armoury.db import Database
+from armoury.db.plain import plain_rows
 from armoury.domain.enums import Category, Condition, Register, Whereabouts
 from armoury.domain.serials import serial_key
 from armoury.security.permissions import Actor, Permission
@@ -465,10 +466,7 @@ def weapon_rows(db: Database, actor: Actor, ids: Sequence[int]) -> dict[int, Wea
         )
     out: dict[int, WeaponRow] = {}
     with db.read_connection() as connection:
-        result = connection.exec_driver_sql(sql)
-        cursor = result.cursor
-        assert cursor is not None
-        for r in cursor.fetchall():
+        for r in plain_rows(connection, sql):
             out[r[0]] = WeaponRow(
                 id=r[0],
                 serial=r[1],
@@ -483,7 +481,6 @@ def weapon_rows(db: Database, actor: Actor, ids: Sequence[int]) -> dict[int, Wea
                 whereabouts=_WHEREABOUTS[r[13]],
                 condition=_CONDITIONS[r[14]],
             )
-        result.close()
     return out
 
 

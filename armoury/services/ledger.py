@@ -139,7 +139,7 @@ def entry_hash(prev_hash: str, entry_row: Sequence[Any], items: Sequence[Sequenc
 
 def entry_digest(prev_hash: str, entry_row: Sequence[Any], item_texts: Iterable[str]) -> str:
     """:func:`entry_hash` from each item's canonical JSON text (as SQL writes it, see ledger_chunks),
-    streamed: the same digest, for an entry of 100,000 items whose rows Python never holds."""
+    hashed one after another: the same digest, without building the items' rows in Python."""
     entry = json.dumps(list(entry_row), ensure_ascii=False, separators=(",", ":"))
     hasher = hashlib.sha256(f"{prev_hash}|[{entry},[".encode())
     separator = ""
@@ -262,8 +262,8 @@ def append_item_rows(
     payload: Mapping[str, Any] | None = None,
 ) -> AppendedEntry:
     """Append one entry whose items are ``items``: rows in :data:`ITEM_COLUMNS` order (stored values),
-    hashed into the entry and sent to the driver's executemany; or :class:`CopiedItems`, which the
-    database hashes (as canonical JSON) and writes itself — a take-on-charge of 100,000 weapons copies
+    hashed into the entry and sent to the driver's executemany; or :class:`CopiedItems`, whose canonical
+    JSON the database writes (hashed here) and whose rows it inserts itself — a take-on-charge of 100,000 weapons copies
     them from ``weapons`` with one ``INSERT … SELECT`` instead of sending 17 values a row to the driver.
     """
     if not (items.count if isinstance(items, CopiedItems) else items):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
@@ -19,11 +18,17 @@ from armoury.errors import ConflictError
 from armoury.i18n import _
 from armoury.models.ledger import LedgerOperation
 from armoury.security.permissions import Actor
-from armoury.services.ledger import ITEM_COLUMNS, CopiedItems, append_item_rows
+from armoury.services.ledger import (
+    ITEM_COLUMNS,
+    CopiedItems,
+    ItemChange,
+    append_entry,
+    append_item_rows,
+    current_states,
+)
 from armoury.services.ledger_chunks import json_array_sql
 
 _OPERATION = str(LedgerOperation.TAKE_ON_CHARGE)
-_STATE_COLUMNS = "id, facility_id, whereabouts, rack_id, slot, holder_id, condition, register"
 _RANGE = "FROM weapons WHERE id BETWEEN :first AND :last"
 # A new weapon's item in ITEM_COLUMNS order, from its row: from nowhere (NULLs) to its state as stored.
 # (NULLs typed, for PostgreSQL's to_json.)
@@ -68,34 +73,38 @@ def record_take_on_charge(
             _("Weapon {weapon} is already on the books.").format(weapon=already),
             _("A weapon is taken on charge once; later changes are custody operations."),
         )
-    items: list[list[Any]] | CopiedItems
     if among.startswith("BETWEEN"):
-        # Consecutive ids (a bulk insert): the database hashes and copies the items itself.
-        items = _copied_range(connection.dialect.name, ids[0], ids[-1])
+        # Consecutive ids (a bulk insert): the database writes the items' JSON and copies the items itself.
         by_facility = f"SELECT facility_id, count(*) {_RANGE} GROUP BY facility_id"
-        facilities = Counter(dict(plain_rows(connection, by_facility, {"first": ids[0], "last": ids[-1]})))
-    else:
-        # Each item in ITEM_COLUMNS order: from nowhere (NULLs) to the weapon's state as stored.
-        by_id = {
-            row[0]: [None, _OPERATION, row[0], row[7], None, row[1], None, row[2], None, row[3], None, row[4],
-                     None, row[5], None, row[6]]
-            for row in plain_rows(connection, f"SELECT {_STATE_COLUMNS} FROM weapons WHERE id {among}")
-        }  # fmt: skip
-        items = [by_id[weapon_id] for weapon_id in ids]
-        for line, item in enumerate(items, 1):
-            item[0] = line
-        facilities = Counter(item[5] for item in items)
-    facility_id = min(facilities, key=lambda f: (-facilities[f], f))  # most of its weapons', then lowest
-    append_item_rows(
+        counts = Counter(dict(plain_rows(connection, by_facility, {"first": ids[0], "last": ids[-1]})))
+        append_item_rows(
+            session,
+            actor,
+            LedgerOperation.TAKE_ON_CHARGE,
+            _main_facility(counts),
+            _copied_range(connection.dialect.name, ids[0], ids[-1]),
+            document_ref=document_ref[:80],
+            reason=reason,
+            payload={"source": source},
+        )
+        return
+    states = current_states(session, ids)
+    append_entry(
         session,
         actor,
         LedgerOperation.TAKE_ON_CHARGE,
-        facility_id,
-        items,
+        _main_facility(Counter(state.facility_id for state in states.values())),
+        [ItemChange(weapon_id, None, states[weapon_id]) for weapon_id in ids],
         document_ref=document_ref[:80],
         reason=reason,
         payload={"source": source},
+        apply=False,
     )
+
+
+def _main_facility(weapons_by_facility: Counter[int]) -> int:
+    """The entry's facility: the one with most of its weapons (the lowest id among equals)."""
+    return min(weapons_by_facility, key=lambda f: (-weapons_by_facility[f], f))
 
 
 def _copied_range(dialect: str, first: int, last: int) -> CopiedItems:
