@@ -353,14 +353,9 @@ def first_weapon_ids(
     sort: WeaponSort,
     descending: bool,
     limit: int,
-    *,
-    count: bool = True,
 ) -> tuple[array[int], int | None]:
-    """The first ``limit`` ids in order and how many weapons pass ``flt``.
-
-    One query when fewer than ``limit`` weapons pass (their number is then known); otherwise a second one
-    counts them (an index count, where a window count would have to sort every hit before the first row)
-    — or, without ``count``, the number is None and left to :func:`count_weapons`."""
+    """The first ``limit`` ids in order and how many weapons pass ``flt`` — known when fewer than ``limit``
+    pass, None otherwise (:func:`count_weapons` counts them; the window does it after painting these)."""
     authorize(db, actor, Permission.VIEW)
     with db.read_connection() as connection:
         source, order_sql, params = _ids_sql(connection, actor, flt, sort, descending)
@@ -368,12 +363,7 @@ def first_weapon_ids(
         ids = _fetch_ids(
             connection, f"SELECT w.id {source} ORDER BY {order_sql} LIMIT :limit OFFSET :offset", params
         )
-        if len(ids) < limit:
-            return ids, len(ids)
-        if not count:
-            return ids, None
-        total = connection.execute(text(f"SELECT count(*) {source}"), params).scalar()
-        return ids, int(total or 0)
+    return ids, (len(ids) if len(ids) < limit else None)
 
 
 def weapon_position(

@@ -100,9 +100,7 @@ class WeaponTableModel(PagedIdModel[WeaponRow, WeaponColumn]):
 
     def load_first(self, limit: int) -> tuple[array[int], int | None]:
         ctx = self.context
-        return browse.first_weapon_ids(
-            ctx.db, ctx.actor, self.filter, self.sort_key, self.descending, limit, count=False
-        )
+        return browse.first_weapon_ids(ctx.db, ctx.actor, self.filter, self.sort_key, self.descending, limit)
 
     def position_of(self, ident: int) -> int | None:
         ctx = self.context
