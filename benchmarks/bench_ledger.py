@@ -269,7 +269,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build the verify ledger in this file, or reuse it")
     parser.add_argument("--skip-counter", action="store_true", help="only the verify benchmark")
     parser.add_argument(
-        "--workers", type=int, help="verify in slices on N worker processes (default: one process here)"
+        "--workers",
+        type=int,
+        help="verify in slices on N worker processes (default: what verify chooses, up to 4 on a long ledger with 4 cores or more)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="armoury-bench-ledger-") as folder:

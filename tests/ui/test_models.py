@@ -104,7 +104,13 @@ def test_a_search_shows_its_first_ids_then_counts_and_fetches_the_rest(
         assert model.index(2, WeaponColumn.SERIAL).data() == "KX-0002"
     assert not model.uncounted and model.rowCount() == 31 and inserted == [(3, 30)]
     assert len(model._blocks[0]) == 3
+    asked: list[tuple[int, int]] = []
+    load_ids = model.load_ids
+    monkeypatch.setattr(
+        model, "load_ids", lambda offset, limit: asked.append((offset, limit)) or load_ids(offset, limit)
+    )
     assert model.index(7, WeaponColumn.SERIAL).data() == "KX-0007"  # past the short block: all of block 0
+    assert asked == [(3, 7)]  # only the ids not read yet
     assert len(model._blocks[0]) == 10 and model.id_at(9) == ids["KX-0009"]
     # Finding a weapon counts at once (a scan opens a weapon right after a search).
     model.reload()

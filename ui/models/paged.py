@@ -34,12 +34,11 @@ _Index = QModelIndex | QPersistentModelIndex
 
 # A view asks for seven roles of every cell it paints, so data() answers in plain integers: comparing with
 # Qt's enum members costs more than the rest of a call (a painted screen is about 2,000 calls).
-_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+DISPLAY_ROLE = int(Qt.ItemDataRole.DisplayRole.value)
+TOOLTIP_ROLE = int(Qt.ItemDataRole.ToolTipRole.value)
+FOREGROUND_ROLE = int(Qt.ItemDataRole.ForegroundRole.value)
 _USER = int(Qt.ItemDataRole.UserRole.value)
-_ANSWERED = frozenset(
-    int(role.value)
-    for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole)
-)
+_ANSWERED = frozenset((DISPLAY_ROLE, TOOLTIP_ROLE, FOREGROUND_ROLE))
 _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
@@ -136,17 +135,20 @@ class PagedIdModel(QAbstractTableModel, Generic[R, C]):
     def _block(self, number: int) -> array[int]:
         block = self._blocks.get(number)
         if block is None:
-            try:
-                block = self.load_ids(number * BLOCK_SIZE, BLOCK_SIZE)
-            except Exception:  # a view must keep painting; the error is logged
-                log.exception("cannot fetch ids")
-                block = array("q")
+            block = self._load_ids(number * BLOCK_SIZE, BLOCK_SIZE)
             self._blocks[number] = block
             while len(self._blocks) > MAX_BLOCKS:
                 self._blocks.popitem(last=False)
         else:
             self._blocks.move_to_end(number)
         return block
+
+    def _load_ids(self, offset: int, limit: int) -> array[int]:
+        try:
+            return self.load_ids(offset, limit)
+        except Exception:  # a view must keep painting; the error is logged
+            log.exception("cannot fetch ids")
+            return array("q")
 
     def id_at(self, row: int) -> int | None:
         if not 0 <= row < self._count:
@@ -155,8 +157,7 @@ class PagedIdModel(QAbstractTableModel, Generic[R, C]):
         block = self._block(number)
         if offset >= len(block) and number == 0 and self._short_first:
             self._short_first = False  # the first ids came alone, for a quicker first screen: now the rest
-            del self._blocks[0]
-            block = self._block(0)
+            block.extend(self._load_ids(len(block), BLOCK_SIZE - len(block)))
         return block[offset] if offset < len(block) else None
 
     def row_of(self, ident: int) -> int | None:
@@ -201,7 +202,7 @@ class PagedIdModel(QAbstractTableModel, Generic[R, C]):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.columns)
 
-    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
+    def data(self, index: _Index, role: int = DISPLAY_ROLE) -> Any:
         if role not in _ANSWERED and role != _USER:
             return None
         column = index.column()  # -1 for an invalid index
@@ -211,7 +212,7 @@ class PagedIdModel(QAbstractTableModel, Generic[R, C]):
             return self.id_at(index.row())
         row = self.row_data(index.row())
         if row is None:
-            return _("(removed)") if role == _DISPLAY else None
+            return _("(removed)") if role == DISPLAY_ROLE else None
         return self.cell(row, self.columns[column], role)
 
     def headerData(

@@ -15,7 +15,7 @@ from armoury.i18n import N_, _
 from armoury.services import browse
 from armoury.services.browse import WeaponFilter, WeaponRow, WeaponSort
 from ui.context import AppContext
-from ui.models.paged import PagedIdModel
+from ui.models.paged import DISPLAY_ROLE, FOREGROUND_ROLE, TOOLTIP_ROLE, PagedIdModel
 
 
 class WeaponColumn(enum.IntEnum):
@@ -56,9 +56,6 @@ SORTS = {
 
 _ALERT = QColor(176, 32, 32)
 _MUTED = QColor(110, 110, 110)
-_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)  # roles as plain ints: see ui/models/paged.py
-_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
-_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
 
 
 def location_text(row: WeaponRow) -> str:
@@ -130,13 +127,13 @@ class WeaponTableModel(PagedIdModel[WeaponRow, WeaponColumn]):
         data = self.row_data(row)
         if data is None:
             return _("(removed)"), None
-        return self.cell(data, self.columns[column], _DISPLAY), row_colour(data)
+        return self.cell(data, self.columns[column], DISPLAY_ROLE), row_colour(data)
 
     def cell(self, row: WeaponRow, column: WeaponColumn, role: int) -> Any:
-        if role == _FOREGROUND:
+        if role == FOREGROUND_ROLE:
             colour = row_colour(row)
             return None if colour is None else QBrush(colour)
-        if role == _TOOLTIP and column is not WeaponColumn.LOCATION:
+        if role == TOOLTIP_ROLE and column is not WeaponColumn.LOCATION:
             return None
         match column:
             case WeaponColumn.SERIAL:
