@@ -165,7 +165,7 @@ def build_window(db: Any, actor: Any, defer_capabilities: bool = False) -> Any:
 
         def install_later() -> None:
             install_capabilities(window, lock)
-            window.restore_state()  # again: the Today dock exists now
+            window.restore_docks()  # again: the Today dock exists now (not the geometry or columns)
 
         timer = QTimer(window)  # owned by the window: never fires for a window already closed
         timer.setSingleShot(True)

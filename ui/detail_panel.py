@@ -279,6 +279,13 @@ class DetailPanel(QScrollArea):
             self.tracing.setCurrentItem(self.tracing.topLevelItem(open_rows[0]))
         self._update_tracing_buttons()
 
+    def _reload_tracing(self) -> None:
+        """After a request or an answer is recorded: only the tracing list is read again."""
+        self.tracing.clear()
+        self.tracing_requests = []
+        if self.weapon is not None:
+            self._show_tracing(self.weapon)
+
     def selected_tracing_request(self) -> TracingRequestInfo | None:
         row = (
             self.tracing.indexOfTopLevelItem(self.tracing.currentItem()) if self.tracing.currentItem() else -1
@@ -290,8 +297,7 @@ class DetailPanel(QScrollArea):
         self.answer_button.setEnabled(selected is not None and selected.is_open)
 
     def _open_tracing_dialog(self, dialog: Any) -> Any:
-        weapon_id = self.weapon.id if self.weapon is not None else None
-        dialog.saved.connect(lambda _info: self.show_weapon_id(weapon_id))
+        dialog.saved.connect(lambda _info: self._reload_tracing())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.current_dialog = dialog

@@ -581,15 +581,19 @@ class MainWindow(EditingMixin, QMainWindow):
         geometry = self.settings.value("main/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        state = self.settings.value("main/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        self.restore_docks()
         splitter = self.settings.value("main/splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
         header = self.settings.value("main/weapon_header")
         if isinstance(header, QByteArray):
             self.table.horizontalHeader().restoreState(header)
+
+    def restore_docks(self) -> None:
+        """Put the docks and toolbars back where they were (again once the capabilities add their docks)."""
+        state = self.settings.value("main/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
 
     def save_state(self) -> None:
         self.settings.setValue("main/geometry", self.saveGeometry())
