@@ -33,7 +33,7 @@ from armoury.i18n import _
 from armoury.models import Facility, ItemType, Person, Rack, StorageArea, Unit, Weapon, utcnow
 from armoury.security.permissions import SYSTEM_ACTOR
 from armoury.services.demo_users import create_demo_users
-from armoury.services.import_weapons import insert_weapons
+from armoury.services.import_weapons import bulk_load, insert_weapons
 from armoury.services.settings import DEMO, set_internal
 from armoury.services.taking_on_charge import record_take_on_charge
 
@@ -288,8 +288,11 @@ def _build(session: Session, rng: random.Random, seed: int) -> DemoSummary:
     connection.execute(insert(Person), people)
 
     weapons, look_alikes = _weapons(rng, type_ids, racks, depot)
-    weapon_ids = insert_weapons(session, weapons)
-    record_take_on_charge(session, SYSTEM_ACTOR, weapon_ids, source="demo", document_ref=f"demo seed {seed}")
+    with bulk_load(session, len(weapons)):
+        weapon_ids = insert_weapons(session, weapons)
+        record_take_on_charge(
+            session, SYSTEM_ACTOR, weapon_ids, source="demo", document_ref=f"demo seed {seed}"
+        )
     set_internal(session, DEMO.key, True)
     return DemoSummary(
         seed=seed,

@@ -468,12 +468,12 @@ def write_items(session: Session, actor: Actor, plan: Plan, source: str) -> tupl
 
 
 def insert_weapons(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Bulk-insert weapon rows (every key present in every row); return their ids in row order."""
+    """Bulk-insert weapon rows (every key present in every row); return their ids in row order. Call it
+    inside :func:`bulk_load`, with the take-on-charge, for a large load (the demo depot does)."""
     if not rows:
         return []
     columns = tuple(rows[0])
-    with bulk_load(session, len(rows)):
-        return _insert_rows(session, columns, [tuple(r[c] for c in columns) for r in rows])
+    return _insert_rows(session, columns, [tuple(r[c] for c in columns) for r in rows])
 
 
 @contextmanager
