@@ -76,6 +76,8 @@ class TableBlock:
     heading_level: int = 1
     # PDF only: for some group values, a heading with a QR code starts a new table (a rack in the inventory).
     group_headings: Mapping[Any, QrHeadingBlock] | None = None
+    # PDF only: a cell of more lines than this is cut with "…" (a register that keeps histories sets more).
+    max_lines: int = 6
 
 
 @dataclass
@@ -364,14 +366,15 @@ def _pdf_table(doc: ReportDocument, block: TableBlock) -> None:
             heading = headings.get(current)
             if heading is not None:
                 if rows:
-                    doc.table(header, rows, widths, numeric)
+                    doc.table(header, rows, widths, numeric, max_lines=block.max_lines)
                     rows = []
                 _qr_heading(doc, heading)
             else:
                 rows.append(Section(str(plain(current))))
         rows.append([_pdf_value(row[i], block.columns[i]) for i in shown])
     if rows or not block.rows:
-        doc.table(header, rows, widths, numeric, total_rows=block.total_rows, empty_text=block.empty_text)
+        doc.table(header, rows, widths, numeric, total_rows=block.total_rows, empty_text=block.empty_text,
+                  max_lines=block.max_lines)  # fmt: skip
 
 
 def write_csv_text(report: ReportData) -> str:

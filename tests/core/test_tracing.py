@@ -193,6 +193,10 @@ def test_register_shows_requests_and_answers(any_db: Database) -> None:
     )
     tracing.record_answer(any_db, world.store, first.id, ANSWERED, "Exported 1998")
     tracing.record_request(any_db, world.store, weapon_id, TracingRequestData(ANSWERED, "iARMS", "IA-5"))
+    later = ANSWERED + timedelta(days=1)
+    tracing.record_request(
+        any_db, world.store, weapon_id, TracingRequestData(later, "UN Panel of Experts", "S/2024/7")
+    )
     report = _register(any_db, world)
 
     rows = json.loads(_bytes(report, OutputFormat.JSON))["tables"]["recovered"]
@@ -200,13 +204,15 @@ def test_register_shows_requests_and_answers(any_db: Database) -> None:
     assert rows[0]["tracing"].split("\n") == [
         f"{SENT.isoformat()} → Belgium (BE-17): answered {ANSWERED.isoformat()}: Exported 1998",
         f"{ANSWERED.isoformat()} → iARMS (IA-5): no answer yet",
+        f"{later.isoformat()} → UN Panel of Experts (S/2024/7): no answer yet",
     ]
     assert rows[0]["markings"] == "" and rows[0]["case_reference"] == "CASE-9"  # the rest is unchanged
     assert "Exported 1998" in _bytes(report, OutputFormat.CSV).decode("utf-8")
 
     pdf = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(_bytes(report, OutputFormat.PDF))).pages)
     words = " ".join(pdf.split())
-    for expected in ("Tracing requests", "Belgium", "BE-17", "Exported 1998", "iARMS", "no answer yet"):
+    # A register of evidence prints the whole history of a weapon's tracing, however many lines it takes.
+    for expected in ("Tracing requests", "Belgium", "BE-17", "Exported 1998", "iARMS", "Experts", "S/2024/7"):
         assert expected in words, expected
 
 
